@@ -1,0 +1,190 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/x448/float16"
+)
+
+// Float64s returns a copy of t's elements widened to float64 (bool: 0 or 1).
+// Every dtype but int64 beyond ±2^53 converts exactly.
+func (t *Tensor) Float64s() []float64 {
+	out := make([]float64, t.NumElements())
+	switch v := t.data.(type) {
+	case []float32:
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+	case []float64:
+		copy(out, v)
+	case []Float16Value:
+		for i, x := range v {
+			out[i] = float64(x.Float32())
+		}
+	case []BFloat16Value:
+		for i, x := range v {
+			out[i] = float64(x.Float32())
+		}
+	case []int8:
+		widen(out, v)
+	case []uint8:
+		widen(out, v)
+	case []int32:
+		widen(out, v)
+	case []int64:
+		widen(out, v)
+	case []bool:
+		for i, x := range v {
+			if x {
+				out[i] = 1
+			}
+		}
+	}
+	return out
+}
+
+// Int64s returns a copy of t's elements converted to int64: floats are
+// truncated toward zero (NaN becomes 0, ±Inf saturates), bool is 0 or 1.
+func (t *Tensor) Int64s() []int64 {
+	out := make([]int64, t.NumElements())
+	switch v := t.data.(type) {
+	case []int8:
+		widen(out, v)
+	case []uint8:
+		widen(out, v)
+	case []int32:
+		widen(out, v)
+	case []int64:
+		copy(out, v)
+	case []bool:
+		for i, x := range v {
+			if x {
+				out[i] = 1
+			}
+		}
+	default:
+		for i, x := range t.Float64s() {
+			out[i] = float64ToInt64(x)
+		}
+	}
+	return out
+}
+
+func widen[S int8 | uint8 | int32 | int64, D float64 | int64](dst []D, src []S) {
+	for i, x := range src {
+		dst[i] = D(x)
+	}
+}
+
+func float64ToInt64(x float64) int64 {
+	switch {
+	case x != x:
+		return 0
+	case x >= math.MaxInt64:
+		return math.MaxInt64
+	case x <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(x)
+}
+
+// FromFloat64s builds a tensor of dtype d from float64 values, rounding to
+// nearest for float dtypes, truncating toward zero and wrapping to the
+// dtype's width for integer dtypes (like a C cast), and x != 0 for bool.
+func FromFloat64s(d DType, shape Shape, vals []float64) (*Tensor, error) {
+	t, err := New(d, shape...)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) != t.NumElements() {
+		return nil, fmt.Errorf("%w: %d values for shape %v", ErrShape, len(vals), shape)
+	}
+	switch v := t.data.(type) {
+	case []float32:
+		for i, x := range vals {
+			v[i] = float32(x)
+		}
+	case []float64:
+		copy(v, vals)
+	case []Float16Value:
+		for i, x := range vals {
+			v[i] = float16.Fromfloat32(float32(x))
+		}
+	case []BFloat16Value:
+		for i, x := range vals {
+			v[i] = BFloat16FromFloat32(float32(x))
+		}
+	case []bool:
+		for i, x := range vals {
+			v[i] = x != 0
+		}
+	default:
+		ints := make([]int64, len(vals))
+		for i, x := range vals {
+			ints[i] = float64ToInt64(x)
+		}
+		narrowInts(t, ints)
+	}
+	return t, nil
+}
+
+// FromInt64s builds a tensor of dtype d from int64 values, wrapping to the
+// width of integer dtypes, converting to the nearest value for float dtypes,
+// and x != 0 for bool.
+func FromInt64s(d DType, shape Shape, vals []int64) (*Tensor, error) {
+	t, err := New(d, shape...)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) != t.NumElements() {
+		return nil, fmt.Errorf("%w: %d values for shape %v", ErrShape, len(vals), shape)
+	}
+	if d.IsFloat() {
+		f := make([]float64, len(vals))
+		for i, x := range vals {
+			f[i] = float64(x)
+		}
+		return FromFloat64s(d, shape, f)
+	}
+	if d == Bool {
+		v := t.data.([]bool)
+		for i, x := range vals {
+			v[i] = x != 0
+		}
+		return t, nil
+	}
+	narrowInts(t, vals)
+	return t, nil
+}
+
+func narrowInts(t *Tensor, vals []int64) {
+	switch v := t.data.(type) {
+	case []int8:
+		narrow(v, vals)
+	case []uint8:
+		narrow(v, vals)
+	case []int32:
+		narrow(v, vals)
+	case []int64:
+		copy(v, vals)
+	}
+}
+
+func narrow[D int8 | uint8 | int32](dst []D, src []int64) {
+	for i, x := range src {
+		dst[i] = D(x)
+	}
+}
+
+// AsType returns a copy of t converted to dtype d (see FromFloat64s for the
+// rounding rules). Integer-to-integer conversions are exact for int64 values.
+func (t *Tensor) AsType(d DType) (*Tensor, error) {
+	if d == t.dtype {
+		return t.Clone(), nil
+	}
+	if t.dtype.IsInt() || t.dtype == Bool {
+		return FromInt64s(d, t.shape, t.Int64s())
+	}
+	return FromFloat64s(d, t.shape, t.Float64s())
+}
