@@ -1,0 +1,292 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/backplane-ml/backplane/ops"
+	"github.com/backplane-ml/backplane/tensor"
+)
+
+// maxSignatures bounds the per-model cache of output types per input
+// signature (models with symbolic dims see one signature per distinct size).
+const maxSignatures = 256
+
+// Model is an artifact loaded by a Runtime, ready to Run. It is safe for
+// concurrent use.
+type Model struct {
+	rt   *Runtime
+	art  *Artifact
+	plan *Plan
+
+	cands   []*candidate // capable backends in preference order
+	skipped []Attempt    // backends passed over at Load, and why
+
+	sigMu    sync.Mutex
+	outTypes map[string][]outType // symbolic-dim binding -> output types
+
+	closeMu sync.RWMutex // Run holds it shared; Close exclusively, so Close waits for runs in flight
+	closed  bool
+}
+
+type outType = ops.Type
+
+// candidate is one capable backend of a model, prepared on first use.
+type candidate struct {
+	backend Backend
+
+	mu       sync.Mutex
+	prepared Prepared
+}
+
+func (c *candidate) prepare(ctx context.Context, a *Artifact) (p Prepared, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.prepared != nil {
+		return c.prepared, nil
+	}
+	defer recoverInto(&err, c.backend.Name(), "Prepare")
+	p, err = c.backend.Prepare(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, &Error{Kind: ErrBackend, Backend: c.backend.Name(), Mode: ModeCompile,
+			Err: errors.New("Prepare returned neither a model nor an error")}
+	}
+	c.prepared = p
+	return p, nil
+}
+
+// Artifact returns the model's artifact.
+func (m *Model) Artifact() *Artifact { return m.art }
+
+// Backends returns the names of the backends that can run this model, in the
+// order they are tried.
+func (m *Model) Backends() []string {
+	names := make([]string, len(m.cands))
+	for i, c := range m.cands {
+		names[i] = c.backend.Name()
+	}
+	return names
+}
+
+// Skipped returns the backends passed over at Load (unavailable or unsupported), with the reason.
+func (m *Model) Skipped() []Attempt { return append([]Attempt(nil), m.skipped...) }
+
+// RunInfo describes how one Run was served.
+type RunInfo struct {
+	Backend  string        // the backend that produced the outputs; "" on failure
+	Attempts []Attempt     // failed attempts before it, in order
+	Duration time.Duration // wall time of the whole Run, fallbacks included
+}
+
+// Run executes the model on inputs given in the order of Artifact.Inputs and
+// returns the outputs in the order of Artifact.Outputs.
+//
+// Inputs are checked first: a wrong count, a nil tensor, or a dtype or shape
+// not matching the declaration is an *Error of kind ErrInvalidInput naming the
+// input. Then backends are tried in preference order until one succeeds; if
+// none does, the error is a *DispatchError listing every attempt. A done ctx
+// stops the fallback chain.
+func (m *Model) Run(ctx context.Context, inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
+	out, _, err := m.RunWithInfo(ctx, inputs...)
+	return out, err
+}
+
+// RunWithInfo is Run that also reports which backend served the request and
+// what failed before it.
+func (m *Model) RunWithInfo(ctx context.Context, inputs ...*tensor.Tensor) ([]*tensor.Tensor, RunInfo, error) {
+	start := time.Now()
+	var info RunInfo
+	m.closeMu.RLock()
+	defer m.closeMu.RUnlock()
+	if m.closed {
+		return nil, info, &Error{Kind: ErrClosed, Model: m.art.Name, Err: errors.New("model is closed")}
+	}
+	want, err := m.checkInputs(inputs)
+	if err != nil {
+		return nil, info, err
+	}
+	for _, c := range m.cands {
+		out, mode, err := m.try(ctx, c, inputs, want)
+		if err == nil {
+			info.Backend = c.backend.Name()
+			info.Duration = time.Since(start)
+			return out, info, nil
+		}
+		info.Attempts = append(info.Attempts, Attempt{Backend: c.backend.Name(), Mode: mode, Err: err})
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	info.Duration = time.Since(start)
+	return nil, info, &DispatchError{Model: m.art.Name, Attempts: info.Attempts}
+}
+
+// try runs the request on one candidate, recovering panics and checking the
+// outputs against the inferred types.
+func (m *Model) try(ctx context.Context, c *candidate, inputs []*tensor.Tensor, want []outType) (out []*tensor.Tensor, mode FailureMode, err error) {
+	name := c.backend.Name()
+	p, err := c.prepare(ctx, m.art)
+	if err != nil {
+		return nil, failureMode(ctx, err, ModeCompile), err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, ModeTimeout, &Error{Kind: ErrBackend, Model: m.art.Name, Backend: name, Mode: ModeTimeout, Err: err}
+	}
+	out, err = runRecovered(ctx, p, inputs, name)
+	if err != nil {
+		mode = failureMode(ctx, err, ModeRuntime)
+		return nil, mode, &Error{Kind: ErrBackend, Model: m.art.Name, Backend: name, Mode: mode, Err: err}
+	}
+	if err := checkOutputs(out, want, m.art); err != nil {
+		return nil, ModeRuntime, &Error{Kind: ErrBackend, Model: m.art.Name, Backend: name, Mode: ModeRuntime, Err: err}
+	}
+	return out, "", nil
+}
+
+func runRecovered(ctx context.Context, p Prepared, inputs []*tensor.Tensor, backend string) (out []*tensor.Tensor, err error) {
+	defer recoverInto(&err, backend, "Run")
+	return p.Run(ctx, inputs)
+}
+
+func checkOutputs(out []*tensor.Tensor, want []outType, a *Artifact) error {
+	if len(out) != len(want) {
+		return fmt.Errorf("backend returned %d outputs, model has %d", len(out), len(want))
+	}
+	for i, t := range out {
+		if t == nil {
+			return fmt.Errorf("output %q is nil", a.Outputs[i].Name)
+		}
+		if t.DType() != want[i].DType || !t.Shape().Equal(want[i].Shape) {
+			return fmt.Errorf("output %q is %v%v, want %v", a.Outputs[i].Name, t.DType(), t.Shape(), want[i])
+		}
+	}
+	return nil
+}
+
+// checkInputs validates inputs against the declarations and returns the
+// expected output types for their signature.
+func (m *Model) checkInputs(inputs []*tensor.Tensor) ([]outType, error) {
+	a := m.art
+	bad := func(input string, format string, args ...any) error {
+		return &Error{Kind: ErrInvalidInput, Model: a.Name, Input: input, Err: fmt.Errorf(format, args...)}
+	}
+	if len(inputs) != len(a.Inputs) {
+		return nil, bad("", "got %d inputs, model %q takes %d (%s)", len(inputs), a.Name, len(a.Inputs), inputNames(a))
+	}
+	var key []byte // symbolic bindings in declaration order, e.g. "batch=8;"
+	var bound map[string]int
+	for i, decl := range a.Inputs {
+		t := inputs[i]
+		if t == nil {
+			return nil, bad(decl.Name, "input is nil")
+		}
+		if t.DType() != decl.DType {
+			return nil, bad(decl.Name, "dtype %v, want %v", t.DType(), decl.DType)
+		}
+		s := t.Shape()
+		if len(s) != len(decl.Dims) {
+			return nil, bad(decl.Name, "shape %v has rank %d, want rank %d %v", s, len(s), len(decl.Dims), decl.Dims)
+		}
+		for j, d := range decl.Dims {
+			if !d.IsSymbolic() {
+				if s[j] != d.Size {
+					return nil, bad(decl.Name, "shape %v, want %v (dimension %d)", s, decl.Dims, j)
+				}
+				continue
+			}
+			if bound == nil {
+				bound = map[string]int{}
+			}
+			if v, ok := bound[d.Name]; ok {
+				if v != s[j] {
+					return nil, bad(decl.Name, "dimension %d (%s) is %d but another input bound %s to %d", j, d.Name, s[j], d.Name, v)
+				}
+				continue
+			}
+			bound[d.Name] = s[j]
+			key = append(key, d.Name...)
+			key = append(key, '=')
+			key = strconv.AppendInt(key, int64(s[j]), 10)
+			key = append(key, ';')
+		}
+	}
+	return m.outputTypes(string(key), bound)
+}
+
+// outputTypes returns the output types for one binding of the symbolic dims,
+// inferring and caching them on first sight.
+func (m *Model) outputTypes(key string, bound map[string]int) ([]outType, error) {
+	m.sigMu.Lock()
+	defer m.sigMu.Unlock()
+	if t, ok := m.outTypes[key]; ok {
+		return t, nil
+	}
+	types, err := m.plan.InferTypes(m.art.InputTypes(bound))
+	if err != nil {
+		// The graph is valid for the sizes checked at Load but not for these:
+		// that is the caller's input, named by the binding.
+		return nil, &Error{Kind: ErrInvalidInput, Model: m.art.Name, Input: key,
+			Err: fmt.Errorf("the model cannot run with these input sizes: %w", err)}
+	}
+	out := make([]outType, len(m.art.Outputs))
+	for i, o := range m.art.Outputs {
+		out[i] = types[o.Name]
+	}
+	if len(m.outTypes) >= maxSignatures {
+		clear(m.outTypes)
+	}
+	m.outTypes[key] = out
+	return out, nil
+}
+
+func inputNames(a *Artifact) string {
+	s := ""
+	for i, in := range a.Inputs {
+		if i > 0 {
+			s += ", "
+		}
+		s += in.Name
+	}
+	return s
+}
+
+// Close waits for runs in flight, then frees every backend's prepared model.
+// It is idempotent.
+func (m *Model) Close() error {
+	m.closeMu.Lock()
+	if m.closed {
+		m.closeMu.Unlock()
+		return nil
+	}
+	m.closed = true
+	m.closeMu.Unlock()
+	m.rt.forget(m)
+	return m.closePrepared()
+}
+
+func (m *Model) closePrepared() error {
+	var errs []error
+	for _, c := range m.cands {
+		c.mu.Lock()
+		if c.prepared != nil {
+			if err := closeRecovered(c.prepared, c.backend.Name()); err != nil {
+				errs = append(errs, err)
+			}
+			c.prepared = nil
+		}
+		c.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+func closeRecovered(p Prepared, backend string) (err error) {
+	defer recoverInto(&err, backend, "Close")
+	return p.Close()
+}

@@ -1,0 +1,177 @@
+// Package runtime loads artifacts onto backends and runs them.
+//
+// An Artifact is a model graph with its weights. A Runtime prepares it on
+// the registered backends (see Backend and Register) that are available and
+// support it, and Model.Run executes it on the preferred one, falling back
+// down the preference order when a backend fails. Run is the one-call entry
+// point for programs that need nothing more.
+//
+// The runtime never imports a backend: programs import the backends they want
+// (backends/ref, or backends/all for every one) for their registration side effect.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// Runtime loads models onto a set of backends. It is safe for concurrent use.
+type Runtime struct {
+	only []string // backend names to use, in order; nil means every registered backend
+
+	mu     sync.Mutex
+	closed bool
+	models map[*Model]struct{}
+}
+
+// Option configures a Runtime.
+type Option func(*Runtime) error
+
+// WithBackends restricts the runtime to the named backends, tried in the given
+// order. Each name must be registered when New is called.
+func WithBackends(names ...string) Option {
+	return func(r *Runtime) error {
+		if len(names) == 0 {
+			return errors.New("runtime: WithBackends needs at least one backend name")
+		}
+		for _, n := range names {
+			if _, ok := Lookup(n); !ok {
+				return fmt.Errorf("runtime: backend %q is not registered (registered: %v)", n, registeredNames())
+			}
+		}
+		r.only = slices.Clone(names)
+		return nil
+	}
+}
+
+func registeredNames() []string {
+	var names []string
+	for _, b := range Backends() {
+		names = append(names, b.Name())
+	}
+	return names
+}
+
+// New returns a Runtime configured by opts.
+func New(opts ...Option) (*Runtime, error) {
+	r := &Runtime{models: map[*Model]struct{}{}}
+	for _, o := range opts {
+		if err := o(r); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (r *Runtime) backends() []Backend {
+	if r.only == nil {
+		return Backends()
+	}
+	bs := make([]Backend, 0, len(r.only))
+	for _, n := range r.only {
+		if b, ok := Lookup(n); ok {
+			bs = append(bs, b)
+		}
+	}
+	return bs
+}
+
+// Load validates the artifact and prepares it on the most preferred backend
+// that is available, supports it and compiles it; the other capable backends
+// are kept as fallbacks and prepared when first needed. The error is an
+// *Error (invalid artifact) or a *DispatchError listing why each backend was
+// passed over.
+func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
+	if a == nil {
+		return nil, &Error{Kind: ErrInvalidArtifact, Err: errors.New("nil artifact")}
+	}
+	plan, err := a.Plan()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := plan.InferTypes(a.InputTypes(nil)); err != nil {
+		return nil, err
+	}
+	m := &Model{rt: r, art: a, plan: plan, outTypes: map[string][]outType{}}
+	for _, b := range r.backends() {
+		if err := Availability(b); err != nil {
+			m.skipped = append(m.skipped, Attempt{Backend: b.Name(), Mode: ModeUnavailable, Err: err})
+			continue
+		}
+		if err := supports(b, a); err != nil {
+			m.skipped = append(m.skipped, Attempt{Backend: b.Name(), Mode: ModeUnsupported, Err: err})
+			continue
+		}
+		m.cands = append(m.cands, &candidate{backend: b})
+	}
+	// Prepare the first candidate that compiles now, so Load reports a model
+	// that cannot run anywhere instead of the first Run.
+	var tried []Attempt
+	ready := false
+	for _, c := range m.cands {
+		if _, err := c.prepare(ctx, a); err != nil {
+			tried = append(tried, Attempt{Backend: c.backend.Name(), Mode: failureMode(ctx, err, ModeCompile), Err: err})
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		ready = true
+		break
+	}
+	if !ready {
+		m.closePrepared()
+		return nil, &DispatchError{Model: a.Name, Attempts: append(slices.Clone(m.skipped), tried...)}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		m.closePrepared()
+		return nil, &Error{Kind: ErrClosed, Model: a.Name, Err: errors.New("runtime is closed")}
+	}
+	r.models[m] = struct{}{}
+	return m, nil
+}
+
+// Close closes every model loaded by r; later Loads fail with ErrClosed.
+func (r *Runtime) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	models := make([]*Model, 0, len(r.models))
+	for m := range r.models {
+		models = append(models, m)
+	}
+	r.mu.Unlock()
+	var errs []error
+	for _, m := range models {
+		errs = append(errs, m.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Runtime) forget(m *Model) {
+	r.mu.Lock()
+	delete(r.models, m)
+	r.mu.Unlock()
+}
+
+func supports(b Backend, a *Artifact) (err error) {
+	defer recoverInto(&err, b.Name(), "Supports")
+	return b.Supports(a)
+}
+
+// failureMode classifies err: a done context is a timeout whatever the
+// backend said; an *Error keeps its own mode; anything else gets def.
+func failureMode(ctx context.Context, err error, def FailureMode) FailureMode {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return ModeTimeout
+	}
+	var e *Error
+	if errors.As(err, &e) && e.Mode != "" {
+		return e.Mode
+	}
+	return def
+}
