@@ -34,6 +34,7 @@ var None = Value{}
 type Builder struct {
 	art   *Artifact
 	names map[string]bool
+	alias map[string]string // value renamed by Output: old name -> output name
 	next  int
 	errs  []error
 }
@@ -43,6 +44,7 @@ func NewBuilder(name string) *Builder {
 	return &Builder{
 		art:   &Artifact{Name: name, Initializers: map[string]*tensor.Tensor{}, Metadata: map[string]string{}},
 		names: map[string]bool{},
+		alias: map[string]string{},
 	}
 }
 
@@ -128,7 +130,7 @@ func (b *Builder) NamedOp(node, op string, n int, attrs ops.Attrs, inputs ...Val
 	}
 	in := make([]string, len(inputs))
 	for i, v := range inputs {
-		in[i] = v.name
+		in[i] = b.resolve(v.name)
 	}
 	outNames := make([]string, n)
 	for i := range outNames {
@@ -144,6 +146,7 @@ func (b *Builder) NamedOp(node, op string, n int, attrs ops.Attrs, inputs ...Val
 // name; an identity node is inserted only when v is a graph input or weight,
 // or is already an output under another name.
 func (b *Builder) Output(name string, v Value) {
+	v.name = b.resolve(v.name)
 	if !b.names[v.name] {
 		b.fail("output %q: value %q is not defined in this builder", name, v.name)
 		return
@@ -196,6 +199,18 @@ func (b *Builder) renameValue(old, name string) {
 		}
 	}
 	delete(b.names, old)
+	b.alias[old] = name
+}
+
+// resolve follows renames so that a Value obtained before Output still works.
+func (b *Builder) resolve(name string) string {
+	for {
+		n, ok := b.alias[name]
+		if !ok {
+			return name
+		}
+		name = n
+	}
 }
 
 // SetMetadata records a key/value pair in the artifact (author, source, licence, ...).
