@@ -198,8 +198,7 @@ func (b *Builder) renameValue(old, name string) {
 			}
 		}
 	}
-	delete(b.names, old)
-	b.alias[old] = name
+	b.alias[old] = name // old stays claimed, so no later value can take it
 }
 
 // resolve follows renames so that a Value obtained before Output still works.
