@@ -20,7 +20,7 @@ import (
 
 // Runtime loads models onto a set of backends. It is safe for concurrent use.
 type Runtime struct {
-	only []string // backend names to use, in order; nil means every registered backend
+	only []Backend // backends to use, in order; nil means every registered backend
 
 	mu     sync.Mutex
 	closed bool
@@ -42,7 +42,28 @@ func WithBackends(names ...string) Option {
 				return fmt.Errorf("runtime: backend %q is not registered (registered: %v)", n, registeredNames())
 			}
 		}
-		r.only = slices.Clone(names)
+		r.only = nil
+		for _, n := range names {
+			b, _ := Lookup(n)
+			r.only = append(r.only, b)
+		}
+		return nil
+	}
+}
+
+// UsingBackends makes the runtime use exactly the given backends, in order,
+// whether or not they are registered (a test double, a wrapped backend).
+func UsingBackends(bs ...Backend) Option {
+	return func(r *Runtime) error {
+		if len(bs) == 0 {
+			return errors.New("runtime: UsingBackends needs at least one backend")
+		}
+		for i, b := range bs {
+			if b == nil {
+				return fmt.Errorf("runtime: UsingBackends: backend %d is nil", i)
+			}
+		}
+		r.only = slices.Clone(bs)
 		return nil
 	}
 }
@@ -70,13 +91,7 @@ func (r *Runtime) backends() []Backend {
 	if r.only == nil {
 		return Backends()
 	}
-	bs := make([]Backend, 0, len(r.only))
-	for _, n := range r.only {
-		if b, ok := Lookup(n); ok {
-			bs = append(bs, b)
-		}
-	}
-	return bs
+	return r.only
 }
 
 // Load validates the artifact and prepares it on the most preferred backend
