@@ -61,7 +61,17 @@ func Compare(got, want *Tensor, tol Tolerance) Comparison {
 		for i := range g {
 			if g[i] != w[i] {
 				c.Mismatches++
-				c.MaxAbsErr = math.Max(c.MaxAbsErr, math.Abs(float64(g[i])-float64(w[i])))
+				// subtract in uint64: exact even where float64 would round
+				// (2^53+1 vs 2^53) or int64 would overflow (MaxInt64 vs MinInt64)
+				diff := uint64(g[i]) - uint64(w[i])
+				if g[i] < w[i] {
+					diff = uint64(w[i]) - uint64(g[i])
+				}
+				d := float64(diff)
+				c.MaxAbsErr = math.Max(c.MaxAbsErr, d)
+				if w[i] != 0 {
+					c.MaxRelErr = math.Max(c.MaxRelErr, d/math.Abs(float64(w[i])))
+				}
 				if first < 0 {
 					first, c.Got, c.Want = i, float64(g[i]), float64(w[i])
 				}

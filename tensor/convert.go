@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/x448/float16"
 )
@@ -109,11 +110,11 @@ func FromFloat64s(d DType, shape Shape, vals []float64) (*Tensor, error) {
 		copy(v, vals)
 	case []Float16Value:
 		for i, x := range vals {
-			v[i] = float16.Fromfloat32(float32(x))
+			v[i] = float16.Fromfloat32(float32RoundOdd(x))
 		}
 	case []BFloat16Value:
 		for i, x := range vals {
-			v[i] = BFloat16FromFloat32(float32(x))
+			v[i] = BFloat16FromFloat32(float32RoundOdd(x))
 		}
 	case []bool:
 		for i, x := range vals {
@@ -143,7 +144,11 @@ func FromInt64s(d DType, shape Shape, vals []int64) (*Tensor, error) {
 	if d.IsFloat() {
 		f := make([]float64, len(vals))
 		for i, x := range vals {
-			f[i] = float64(x)
+			if d == Float64 {
+				f[i] = float64(x) // one rounding, to nearest
+			} else {
+				f[i] = int64ToFloat64RoundOdd(x) // rounded once more, to nearest, below
+			}
 		}
 		return FromFloat64s(d, shape, f)
 	}
@@ -187,4 +192,47 @@ func (t *Tensor) AsType(d DType) (*Tensor, error) {
 		return FromInt64s(d, t.shape, t.Int64s())
 	}
 	return FromFloat64s(d, t.shape, t.Float64s())
+}
+
+// Narrowing in two steps (float64 → float32 → float16) can round twice and
+// land one ulp off the correctly rounded result when the first step lands
+// exactly on a halfway point of the second. Rounding the first step to odd
+// (truncate, then set the lowest bit if anything was dropped) never produces
+// a halfway point of a format at least two bits narrower, so the final
+// round-to-nearest-even step sees the right side and the pair rounds once.
+
+// float32RoundOdd narrows x to float32 rounding to odd. NaN and infinities
+// pass through; finite values beyond float32's range become ±MaxFloat32 with
+// the sticky bit set, which still overflows to ±Inf in any narrower format.
+func float32RoundOdd(x float64) float32 {
+	f := float32(x)
+	if float64(f) == x || x != x {
+		return f // exact, or NaN
+	}
+	if math.Abs(float64(f)) > math.Abs(x) {
+		f = math.Nextafter32(f, 0) // truncate toward zero
+	}
+	return math.Float32frombits(math.Float32bits(f) | 1)
+}
+
+// int64ToFloat64RoundOdd converts x to float64 rounding to odd, so that a
+// later rounding to float32 or narrower is the only rounding to nearest.
+func int64ToFloat64RoundOdd(x int64) float64 {
+	if -1<<53 <= x && x <= 1<<53 {
+		return float64(x) // exact
+	}
+	u := uint64(x)
+	if x < 0 {
+		u = -u // two's complement magnitude; right for MinInt64 too
+	}
+	shift := bits.Len64(u) - 53
+	m := u >> shift
+	if u&(1<<shift-1) != 0 {
+		m |= 1
+	}
+	f := math.Ldexp(float64(m), shift) // m has 53 bits: exact
+	if x < 0 {
+		f = -f
+	}
+	return f
 }

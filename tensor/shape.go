@@ -119,10 +119,14 @@ func NormalizeAxis(axis, rank int) (int, error) {
 	return axis, nil
 }
 
-// BroadcastShapes returns the numpy-broadcast shape of the given shapes.
+// BroadcastShapes returns the numpy-broadcast shape of the given shapes. It
+// fails on an invalid input shape and on a result above MaxElements.
 func BroadcastShapes(shapes ...Shape) (Shape, error) {
 	rank := 0
 	for _, s := range shapes {
+		if err := s.Validate(); err != nil {
+			return nil, err
+		}
 		rank = max(rank, len(s))
 	}
 	out := make(Shape, rank)
@@ -141,6 +145,9 @@ func BroadcastShapes(shapes ...Shape) (Shape, error) {
 					ErrShape, shapes, off+i-rank, o, d)
 			}
 		}
+	}
+	if err := out.Validate(); err != nil { // [2^30 1] and [1 2^30] are each fine; together they are not
+		return nil, err
 	}
 	return out, nil
 }

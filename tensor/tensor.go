@@ -189,7 +189,7 @@ func (t *Tensor) Bytes() []byte {
 // Reshape returns a tensor sharing t's data with a new shape of the same
 // element count. One dimension may be -1, meaning "whatever is left".
 func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
-	s := Shape(shape).Clone()
+	s := append(Shape{}, shape...) // never nil: a scalar's shape is Shape{}, as from New
 	infer := -1
 	known := 1
 	for i, d := range s {
