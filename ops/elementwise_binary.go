@@ -117,8 +117,8 @@ func ewBroadcastInputs(in []Type, idx ...int) (tensor.Shape, error) {
 	shape := tensor.Shape{}
 	for _, i := range idx {
 		s, err := tensor.BroadcastShapes(shape, in[i].Shape)
-		if err != nil { // the two shapes say it all; BroadcastShapes' message would repeat them
-			return nil, InputErrorf(i, "shape %v does not broadcast with %v", in[i].Shape, shape)
+		if err != nil {
+			return nil, InputErrorf(i, "shape %v with %v: %v", in[i].Shape, shape, err)
 		}
 		shape = s
 	}

@@ -103,6 +103,12 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	if a == nil {
 		return nil, &Error{Kind: ErrInvalidArtifact, Err: errors.New("nil artifact")}
 	}
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return nil, &Error{Kind: ErrClosed, Model: a.Name, Err: errors.New("runtime is closed")}
+	}
 	plan, err := a.Plan()
 	if err != nil {
 		return nil, err

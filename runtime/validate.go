@@ -63,7 +63,7 @@ func (a *Artifact) Plan() (*Plan, error) {
 			return nil, fail("", "", in.Name, "graph input has invalid dtype %v", in.DType)
 		}
 		if err := inputTypes[i].Shape.Validate(); err != nil {
-			return nil, fail("", "", in.Name, "graph input: %v", err)
+			return nil, fail("", "", in.Name, "graph input: %w", err)
 		}
 	}
 	for name, t := range a.Initializers {

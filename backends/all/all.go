@@ -1,0 +1,10 @@
+// Package all registers every backend backplane ships. Import it for its side
+// effect in programs that want the runtime to choose among all of them:
+//
+//	import _ "github.com/backplane-ml/backplane/backends/all"
+package all
+
+import (
+	// The reference backend: pure Go, always available.
+	_ "github.com/backplane-ml/backplane/backends/ref"
+)
