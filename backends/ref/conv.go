@@ -190,7 +190,8 @@ func (t *convTapper) run(dst, src []float64, wv float64, iterDims, iterStr, mapD
 			if transposed {
 				dOff, sOff = qOff, pOff
 			}
-			d, sr := dst[dOff:dOff+count], src[sOff:sOff+count]
+			sr := src[sOff : sOff+count]
+			d := dst[dOff : dOff+len(sr)] // same length: no bounds checks below
 			for j, v := range sr {
 				d[j] += wv * v
 			}
