@@ -229,7 +229,7 @@ func ResolveConvTranspose(x, w tensor.Shape, a Attrs) (ConvGeometry, error) {
 		if target, err = spatialIntsAttr(a, "output_shape", k, 0, 1); err != nil {
 			return ConvGeometry{}, err
 		}
-	case autoPad == autoPadSameUpper || autoPad == autoPadSameLower:
+	case autoPad == spatialAutoPadSameUpper || autoPad == spatialAutoPadSameLower:
 		target = make([]int, k)
 		for i, d := range x[2:] {
 			if d > spatialMaxValue/g.Strides[i] {
@@ -251,7 +251,7 @@ func ResolveConvTranspose(x, w tensor.Shape, a Attrs) (ConvGeometry, error) {
 		if target != nil {
 			total := full - target[i]
 			half := spatialFloorDiv(total, 2)
-			if autoPad == autoPadSameUpper {
+			if autoPad == spatialAutoPadSameUpper {
 				g.Pads[i], g.Pads[k+i] = half, total-half
 			} else {
 				g.Pads[i], g.Pads[k+i] = total-half, half

@@ -16,10 +16,10 @@ import (
 
 // The auto_pad modes, spelled as in ONNX.
 const (
-	autoPadNotSet    = "NOTSET"
-	autoPadSameUpper = "SAME_UPPER"
-	autoPadSameLower = "SAME_LOWER"
-	autoPadValid     = "VALID"
+	spatialAutoPadNotSet    = "NOTSET"
+	spatialAutoPadSameUpper = "SAME_UPPER"
+	spatialAutoPadSameLower = "SAME_LOWER"
+	spatialAutoPadValid     = "VALID"
 )
 
 // spatialMaxValue bounds strides, dilations, pads and output_shape entries.
@@ -30,10 +30,10 @@ const spatialMaxValue = tensor.MaxElements
 // spatialAutoPadAttr reads and validates auto_pad (default NOTSET; the empty
 // string, which some exporters write, also means NOTSET).
 func spatialAutoPadAttr(a Attrs) (string, error) {
-	switch p := a.String("auto_pad", autoPadNotSet); p {
-	case autoPadNotSet, "":
-		return autoPadNotSet, nil
-	case autoPadSameUpper, autoPadSameLower, autoPadValid:
+	switch p := a.String("auto_pad", spatialAutoPadNotSet); p {
+	case spatialAutoPadNotSet, "":
+		return spatialAutoPadNotSet, nil
+	case spatialAutoPadSameUpper, spatialAutoPadSameLower, spatialAutoPadValid:
 		return p, nil
 	default:
 		return "", AttrErrorf("auto_pad", "%q is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", p)
@@ -72,7 +72,7 @@ func spatialIntsAttr(a Attrs, name string, k, def, minVal int) ([]int, error) {
 // ends (ONNX order); absent, all zeros. Setting pads together with an
 // auto_pad other than NOTSET is an error, since the two would disagree.
 func spatialPadsAttr(a Attrs, k int, autoPad string) ([]int, error) {
-	if a.Has("pads") && autoPad != autoPadNotSet {
+	if a.Has("pads") && autoPad != spatialAutoPadNotSet {
 		return nil, AttrErrorf("pads", "cannot be set together with auto_pad %s", autoPad)
 	}
 	if v := a.Ints("pads", nil); a.Has("pads") && len(v) != 2*k {
@@ -138,7 +138,7 @@ func spatialOutputDims(in, kernel, strides, dilations, pads []int, autoPad strin
 	k := len(in)
 	out := make([]int, k)
 	eff := make([]int, 2*k)
-	if autoPad == autoPadNotSet && pads != nil {
+	if autoPad == spatialAutoPadNotSet && pads != nil {
 		copy(eff, pads)
 	}
 	for i := range k {
@@ -148,11 +148,11 @@ func spatialOutputDims(in, kernel, strides, dilations, pads []int, autoPad strin
 		}
 		s := strides[i]
 		switch autoPad {
-		case autoPadSameUpper, autoPadSameLower:
+		case spatialAutoPadSameUpper, spatialAutoPadSameLower:
 			out[i] = spatialCeilDiv(in[i], s)
 			total := max(0, (out[i]-1)*s+ek-in[i])
 			small, big := total/2, total-total/2
-			if autoPad == autoPadSameUpper {
+			if autoPad == spatialAutoPadSameUpper {
 				eff[i], eff[k+i] = small, big
 			} else {
 				eff[i], eff[k+i] = big, small

@@ -37,8 +37,8 @@ func convRavel(idx, dims []int) (flat int, ok bool) {
 	return flat, true
 }
 
-// naiveConv computes out[n][m][o] = b[m] + Σ_c Σ_j w[m][c][j]·x[n][g·Cg+c][o·s + j·d − pb].
-func naiveConv(x, w, b *tensor.Tensor, g ops.ConvGeometry) []float64 {
+// convNaive computes out[n][m][o] = b[m] + Σ_c Σ_j w[m][c][j]·x[n][g·Cg+c][o·s + j·d − pb].
+func convNaive(x, w, b *tensor.Tensor, g ops.ConvGeometry) []float64 {
 	xs, ws := x.Shape(), w.Shape()
 	n, c, m := xs[0], xs[1], ws[0]
 	cg, mg := c/g.Group, m/g.Group
@@ -71,9 +71,9 @@ func naiveConv(x, w, b *tensor.Tensor, g ops.ConvGeometry) []float64 {
 	return res
 }
 
-// naiveConvTranspose computes out[n][m][o] = b[m] + Σ_c Σ_j Σ_i x[n][c][i]·w[c][m'][j]
+// convNaiveTranspose computes out[n][m][o] = b[m] + Σ_c Σ_j Σ_i x[n][c][i]·w[c][m'][j]
 // over the i with i·s + j·d − pb = o, for the channels c of m's group.
-func naiveConvTranspose(x, w, b *tensor.Tensor, g ops.ConvGeometry) []float64 {
+func convNaiveTranspose(x, w, b *tensor.Tensor, g ops.ConvGeometry) []float64 {
 	xs, ws := x.Shape(), w.Shape()
 	n, c, mg := xs[0], xs[1], ws[1]
 	m, cg := mg*g.Group, c/g.Group
@@ -171,11 +171,11 @@ func TestConvKernelsMatchDefinition(t *testing.T) {
 			if tc.op == "conv" {
 				g, err := ops.ResolveConv(x.Shape(), w.Shape(), tc.attrs)
 				require.NoError(t, err)
-				want = naiveConv(x, w, b, g)
+				want = convNaive(x, w, b, g)
 			} else {
 				g, err := ops.ResolveConvTranspose(x.Shape(), w.Shape(), tc.attrs)
 				require.NoError(t, err)
-				want = naiveConvTranspose(x, w, b, g)
+				want = convNaiveTranspose(x, w, b, g)
 			}
 			wt, err := tensor.FromFloat64s(tensor.Float64, got[0].Shape(), want)
 			require.NoError(t, err)

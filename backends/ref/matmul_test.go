@@ -10,9 +10,9 @@ import (
 	"github.com/backplane-ml/backplane/tensor"
 )
 
-// naiveMatMul computes a·b for a [..., M, K] and b [..., K, N] of equal batch
+// matmulNaive computes a·b for a [..., M, K] and b [..., K, N] of equal batch
 // rank with numpy broadcasting, element by element from the definition.
-func naiveMatMul(a, b *tensor.Tensor, outBatch []int) []float64 {
+func matmulNaive(a, b *tensor.Tensor, outBatch []int) []float64 {
 	as, bs := a.Shape(), b.Shape()
 	r := len(outBatch)
 	m, k, n := as[r], as[r+1], bs[r+1]
@@ -52,7 +52,7 @@ func TestMatMulKernelMatchesDefinition(t *testing.T) {
 			a, b := convRandom(r, tc.a...), convRandom(r, tc.b...)
 			got, err := Eval("matmul", nil, a, b)
 			require.NoError(t, err)
-			want, err := tensor.FromFloat64s(tensor.Float64, got[0].Shape(), naiveMatMul(a, b, tc.batch))
+			want, err := tensor.FromFloat64s(tensor.Float64, got[0].Shape(), matmulNaive(a, b, tc.batch))
 			require.NoError(t, err)
 			cmp := tensor.Compare(got[0], want, tensor.Tolerance{RTol: 1e-12, ATol: 1e-12})
 			require.True(t, cmp.Equal, "%v", cmp)
