@@ -1,0 +1,14 @@
+package ref_test
+
+import (
+	"testing"
+
+	"github.com/backplane-ml/backplane/backends/ref"
+	"github.com/backplane-ml/backplane/runtime/backendtest"
+)
+
+// TestConformance runs the whole backend conformance kit on the reference
+// backend. RequireAll: ref must run every op of the catalog.
+func TestConformance(t *testing.T) {
+	backendtest.RunWithOptions(t, ref.Backend{}, backendtest.Options{RequireAll: true})
+}
