@@ -15,6 +15,9 @@ var (
 	// ErrCorrupt: an artifact file is truncated, fails its checksum, or holds
 	// sizes that cannot be right.
 	ErrCorrupt = errors.New("corrupt artifact file")
+	// ErrIO: reading or writing an artifact file failed in the file system or
+	// the stream (the os error is wrapped, so errors.Is(err, fs.ErrNotExist) works).
+	ErrIO = errors.New("artifact I/O failed")
 	// ErrInvalidInput: Run got the wrong number of inputs, a nil tensor, or a
 	// tensor of the wrong dtype or shape.
 	ErrInvalidInput = errors.New("invalid input")

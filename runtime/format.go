@@ -151,7 +151,7 @@ func (a *Artifact) MarshalBinary() ([]byte, error) {
 
 // WriteTo writes the artifact's encoding (see MarshalBinary) to w. It streams:
 // weights go to w without being copied into one big buffer first. It returns
-// the number of bytes written; write errors are *Error of kind ErrCorrupt
+// the number of bytes written; write errors are *Error of kind ErrIO
 // wrapping w's error, since what reached w is not a complete artifact.
 func (a *Artifact) WriteTo(w io.Writer) (int64, error) {
 	if err := a.Validate(); err != nil {
@@ -225,7 +225,7 @@ func (c *checksumWriter) Write(p []byte) (int, error) {
 }
 
 func (a *Artifact) writeError(err error) error {
-	return &Error{Kind: ErrCorrupt, Model: a.Name, Err: fmt.Errorf("writing artifact: %w", err)}
+	return &Error{Kind: ErrIO, Model: a.Name, Err: fmt.Errorf("writing artifact: %w", err)}
 }
 
 // UnmarshalArtifact decodes an artifact file (see format.go) and validates
@@ -251,7 +251,7 @@ func UnmarshalArtifact(data []byte) (*Artifact, error) {
 // UnmarshalArtifact. The artifact must be all of the stream: bytes after its
 // checksum are ErrCorrupt. It reads at most MaxArtifactBytes+1 bytes, and it
 // allocates as data actually arrives, so a header claiming a huge body costs
-// nothing until the bytes exist. Read errors other than EOF are ErrCorrupt
+// nothing until the bytes exist. Read errors other than EOF are ErrIO
 // wrapping the reader's error.
 func ReadArtifact(r io.Reader) (*Artifact, error) {
 	data, err := readArtifactBytes(r, 0)
@@ -306,14 +306,14 @@ func readArtifactBytes(r io.Reader, sizeHint int64) ([]byte, error) {
 }
 
 func readError(err error) error {
-	return &Error{Kind: ErrCorrupt, Err: fmt.Errorf("reading artifact: %w", err)}
+	return &Error{Kind: ErrIO, Err: fmt.Errorf("reading artifact: %w", err)}
 }
 
 // Save writes the artifact to path (see MarshalBinary for what is checked
 // first). It writes a temporary file in the same directory, syncs it and
 // renames it over path, so a crash leaves either the old file or the complete
 // new one, never half a file. The file gets mode 0644. File-system errors are
-// *Error of kind ErrCorrupt wrapping the os error.
+// *Error of kind ErrIO wrapping the os error.
 func (a *Artifact) Save(path string) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -357,12 +357,12 @@ func (a *Artifact) Save(path string) (err error) {
 // LoadArtifact reads and validates the artifact file at path (see
 // UnmarshalArtifact): files are untrusted, so loading always validates.
 // Encoding problems are ErrCorrupt with the path in the message; a file that
-// cannot be opened or read is ErrCorrupt wrapping the os error, so
+// cannot be opened or read is ErrIO wrapping the os error, so
 // errors.Is(err, fs.ErrNotExist) still works.
 func LoadArtifact(path string) (*Artifact, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &Error{Kind: ErrCorrupt, Err: err}
+		return nil, &Error{Kind: ErrIO, Err: err}
 	}
 	defer f.Close()
 	var hint int64
@@ -390,7 +390,7 @@ func LoadArtifact(path string) (*Artifact, error) {
 // withPath puts the file's path in front of the message of an ErrCorrupt error.
 func withPath(path string, err error) error {
 	var e *Error
-	if errors.As(err, &e) && e.Kind == ErrCorrupt && e.Err != nil {
+	if errors.As(err, &e) && (e.Kind == ErrCorrupt || e.Kind == ErrIO) && e.Err != nil {
 		e.Err = fmt.Errorf("%s: %w", path, e.Err)
 	}
 	return err

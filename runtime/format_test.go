@@ -376,11 +376,12 @@ func TestSaveAndLoad(t *testing.T) {
 	})
 	t.Run("missing file", func(t *testing.T) {
 		_, err := LoadArtifact(filepath.Join(dir, "absent.bpa"))
-		require.ErrorIs(t, err, ErrCorrupt)
+		require.ErrorIs(t, err, ErrIO)
 		require.ErrorIs(t, err, fs.ErrNotExist)
 	})
 	t.Run("missing directory", func(t *testing.T) {
 		err := a.Save(filepath.Join(dir, "no", "such", "dir.bpa"))
+		require.ErrorIs(t, err, ErrIO)
 		require.ErrorIs(t, err, fs.ErrNotExist)
 	})
 	t.Run("corrupt file names the path", func(t *testing.T) {
@@ -402,7 +403,7 @@ func TestWriteToReportsWriteErrors(t *testing.T) {
 	for _, limit := range []int{0, 10, len(data) / 2, len(data) - 1} {
 		w := &limitedWriter{limit: limit}
 		n, err := a.WriteTo(w)
-		require.ErrorIs(t, err, ErrCorrupt, "limit %d", limit)
+		require.ErrorIs(t, err, ErrIO, "limit %d", limit)
 		require.ErrorIs(t, err, errDiskFull)
 		require.Equal(t, int64(limit), n, "bytes written")
 		require.True(t, bytes.Equal(data[:limit], w.buf.Bytes()), "what reached the writer")
@@ -439,7 +440,7 @@ func TestReadArtifactStream(t *testing.T) {
 	require.ErrorContains(t, err, "truncated")
 
 	_, err = ReadArtifact(iotest.TimeoutReader(bytes.NewReader(data)))
-	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorIs(t, err, ErrIO)
 	require.ErrorIs(t, err, iotest.ErrTimeout)
 
 	_, err = ReadArtifact(strings.NewReader(""))

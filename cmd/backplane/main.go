@@ -1,0 +1,57 @@
+// Command backplane runs, inspects and demonstrates backplane models.
+//
+//	backplane backends            list backends and whether they can run here
+//	backplane run [flags] FILE    run a saved artifact on random or .npy inputs
+//	backplane demo                run zoo models on every available backend
+//
+// Run "backplane COMMAND -h" for a command's flags.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	_ "github.com/backplane-ml/backplane/backends/all"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+type command struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"backends", "list backends and whether they can run here", backendsCmd},
+		{"run", "run a saved artifact on random or .npy inputs", runCmd},
+		{"demo", "run small zoo models on every available backend", demoCmd},
+	}
+}
+
+// run executes the command line args and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "backplane: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: backplane COMMAND [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+}

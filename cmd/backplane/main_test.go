@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/backplane-ml/backplane/models"
+	"github.com/backplane-ml/backplane/tensor"
+	"github.com/backplane-ml/backplane/tensor/npy"
+)
+
+func cli(t *testing.T, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	status = run(args, &out, &errb)
+	return out.String(), errb.String(), status
+}
+
+func TestUsageAndUnknownCommand(t *testing.T) {
+	_, stderr, status := cli(t)
+	require.Equal(t, 2, status)
+	require.Contains(t, stderr, "usage: backplane COMMAND")
+	_, stderr, status = cli(t, "frobnicate")
+	require.Equal(t, 2, status)
+	require.Contains(t, stderr, `unknown command "frobnicate"`)
+}
+
+func TestBackendsListsRef(t *testing.T) {
+	out, _, status := cli(t, "backends")
+	require.Equal(t, 0, status)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Regexp(t, `^BACKEND\s+AVAILABLE\s+REASON`, lines[0])
+	require.Contains(t, out, "ref")
+	require.Regexp(t, `(?m)^ref\s+yes`, out)
+}
+
+func TestDemoPrintsTable(t *testing.T) {
+	out, stderr, status := cli(t, "demo", "-iters", "1")
+	require.Equal(t, 0, status, stderr)
+	require.Contains(t, out, "MAX ABS ERR VS REF")
+	require.Regexp(t, `mlp 784-256-128-10, batch 8\s+ref\s+\S+\s+\S+\s+0\s`, out, "ref agrees with itself exactly")
+	require.Regexp(t, `cnn 3x32x32, batch 4\s+auto -> ref`, out)
+}
+
+func TestRunSavedArtifact(t *testing.T) {
+	dir := t.TempDir()
+	art, err := models.MLP(models.MLPConfig{Inputs: 4, Hidden: []int{3}, Classes: 2, Seed: 7})
+	require.NoError(t, err)
+	path := filepath.Join(dir, "mlp.bpa")
+	require.NoError(t, art.Save(path))
+
+	out, stderr, status := cli(t, "run", "--dim", "batch=3", "--iters", "2", "--out", dir, path)
+	require.Equal(t, 0, status, stderr)
+	require.Contains(t, out, "output probs")
+	require.Contains(t, out, "float32[3 2]")
+	require.Contains(t, out, "backend ref, 2 runs")
+	probs, err := npy.ReadFile(filepath.Join(dir, "probs.npy"))
+	require.NoError(t, err)
+	// Softmax rows sum to one.
+	v := tensor.MustView[float32](probs)
+	for r := 0; r < 3; r++ {
+		require.InDelta(t, 1, v[2*r]+v[2*r+1], 1e-6)
+	}
+
+	// A named input read from a .npy file sets the batch (2) by its shape.
+	x, err := tensor.Rand(tensor.Float32, 5, -1, 1, 2, 4)
+	require.NoError(t, err)
+	in := filepath.Join(dir, "x.npy")
+	require.NoError(t, npy.WriteFile(in, x))
+	out, stderr, status = cli(t, "run", "--input", "x="+in, path)
+	require.Equal(t, 0, status, stderr)
+	require.Contains(t, out, "float32[2 2]")
+}
+
+func TestRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	art, err := models.MLP(models.MLPConfig{Inputs: 4, Classes: 2, Seed: 7})
+	require.NoError(t, err)
+	path := filepath.Join(dir, "mlp.bpa")
+	require.NoError(t, art.Save(path))
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing file", []string{"run", filepath.Join(dir, "nope.bpa")}, "no such file"},
+		{"unknown backend", []string{"run", "--backend", "nope", path}, "not registered"},
+		{"unknown dim", []string{"run", "--dim", "seq=4", path}, `no symbolic dimension "seq"`},
+		{"unknown input", []string{"run", "--input", "y=" + path, path}, `no input "y"`},
+		{"input not npy", []string{"run", "--input", path, path}, "npy"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, stderr, status := cli(t, c.args...)
+			require.Equal(t, 1, status)
+			require.Contains(t, stderr, c.want)
+		})
+	}
+	_, _, status := cli(t, "run")
+	require.Equal(t, 2, status, "no artifact is a usage error")
+}

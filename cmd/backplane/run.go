@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/backplane-ml/backplane/runtime"
+	"github.com/backplane-ml/backplane/tensor"
+	"github.com/backplane-ml/backplane/tensor/npy"
+)
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func runCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	backend := fs.String("backend", "auto", "backend name, or auto to let the runtime choose")
+	iters := fs.Int("iters", 1, "number of timed runs")
+	seed := fs.Uint64("seed", 1, "seed for random inputs")
+	outDir := fs.String("out", "", "directory to write outputs to as NAME.npy")
+	timeout := fs.Duration("timeout", 0, "deadline for each run (0: none)")
+	var inputs, dims listFlag
+	fs.Var(&inputs, "input", "input as NAME=FILE.npy, or FILE.npy for the next input in order (repeatable)")
+	fs.Var(&dims, "dim", "size of a symbolic dimension as NAME=N, e.g. batch=8 (repeatable; default 1)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: backplane run [flags] ARTIFACT\n\nRuns a saved artifact on inputs read from .npy files or drawn at random.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 || *iters < 1 {
+		fs.Usage()
+		return 2
+	}
+	if err := runArtifact(fs.Arg(0), runOptions{backend: *backend, iters: *iters, seed: *seed, outDir: *outDir,
+		timeout: *timeout, inputs: inputs, dims: dims}, stdout); err != nil {
+		fmt.Fprintln(stderr, "backplane run:", err)
+		return 1
+	}
+	return 0
+}
+
+type runOptions struct {
+	backend      string
+	iters        int
+	seed         uint64
+	outDir       string
+	timeout      time.Duration
+	inputs, dims []string
+}
+
+func runArtifact(path string, o runOptions, stdout io.Writer) error {
+	a, err := runtime.LoadArtifact(path)
+	if err != nil {
+		return err
+	}
+	var opts []runtime.Option
+	if o.backend != "auto" {
+		opts = append(opts, runtime.WithBackends(o.backend))
+	}
+	rt, err := runtime.New(opts...)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	ctx := context.Background()
+	m, err := rt.Load(ctx, a)
+	if err != nil {
+		return err
+	}
+	feed, err := buildInputs(a, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "model %q: %d nodes, backends in order: %s\n", a.Name, len(a.Nodes), strings.Join(m.Backends(), ", "))
+	for _, s := range m.Skipped() {
+		fmt.Fprintf(stdout, "  skipped %s (%s): %v\n", s.Backend, s.Mode, s.Err)
+	}
+	for i, in := range a.Inputs {
+		fmt.Fprintf(stdout, "input  %-12s %s\n", in.Name, feed[i].Summary())
+	}
+	var out []*tensor.Tensor
+	var info runtime.RunInfo
+	lat := make([]time.Duration, 0, o.iters)
+	for range o.iters {
+		rctx, cancel := ctx, context.CancelFunc(func() {})
+		if o.timeout > 0 {
+			rctx, cancel = context.WithTimeout(ctx, o.timeout)
+		}
+		out, info, err = m.RunWithInfo(rctx, feed...)
+		cancel()
+		if err != nil {
+			return err
+		}
+		lat = append(lat, info.Duration)
+	}
+	for _, at := range info.Attempts {
+		fmt.Fprintf(stdout, "  fell back from %s (%s): %v\n", at.Backend, at.Mode, at.Err)
+	}
+	for i, o := range a.Outputs {
+		fmt.Fprintf(stdout, "output %-12s %s\n", o.Name, out[i].Summary())
+	}
+	slices.Sort(lat)
+	fmt.Fprintf(stdout, "backend %s, %d runs: p50 %v, p90 %v, min %v, max %v\n", info.Backend, len(lat),
+		percentile(lat, 0.5), percentile(lat, 0.9), lat[0], lat[len(lat)-1])
+	if o.outDir != "" {
+		if err := os.MkdirAll(o.outDir, 0o755); err != nil {
+			return err
+		}
+		for i, out := range out {
+			p := filepath.Join(o.outDir, sanitize(a.Outputs[i].Name)+".npy")
+			if err := npy.WriteFile(p, out); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "wrote %s\n", p)
+		}
+	}
+	return nil
+}
+
+// percentile returns the q-quantile of sorted durations (nearest rank).
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(sorted))+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// sanitize makes a value name safe as a file name.
+func sanitize(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' || r == 0 {
+			return '_'
+		}
+		return r
+	}, name)
+}
+
+// buildInputs reads the inputs named on the command line and draws the rest at random.
+func buildInputs(a *runtime.Artifact, o runOptions) ([]*tensor.Tensor, error) {
+	bind := map[string]int{}
+	for _, d := range o.dims {
+		name, val, ok := strings.Cut(d, "=")
+		n, err := strconv.Atoi(val)
+		if !ok || err != nil || n < 0 {
+			return nil, fmt.Errorf("--dim %q: want NAME=N with N >= 0", d)
+		}
+		if !slices.Contains(a.SymbolicDims(), name) {
+			return nil, fmt.Errorf("--dim %q: model has no symbolic dimension %q (it has %v)", d, name, a.SymbolicDims())
+		}
+		bind[name] = n
+	}
+	feed := make([]*tensor.Tensor, len(a.Inputs))
+	next := 0
+	for _, spec := range o.inputs {
+		name, file, named := strings.Cut(spec, "=")
+		idx := next
+		if named {
+			idx = slices.IndexFunc(a.Inputs, func(v runtime.ValueInfo) bool { return v.Name == name })
+			if idx < 0 {
+				return nil, fmt.Errorf("--input %q: model has no input %q", spec, name)
+			}
+		} else {
+			file = spec
+			next++
+		}
+		if idx >= len(feed) {
+			return nil, fmt.Errorf("--input %q: model has only %d inputs", spec, len(a.Inputs))
+		}
+		t, err := npy.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		feed[idx] = t
+	}
+	types := a.InputTypes(bind)
+	for i := range feed {
+		if feed[i] != nil {
+			continue
+		}
+		d := types[i].DType
+		lo, hi := -1.0, 1.0
+		if !d.IsFloat() {
+			lo, hi = 0, 9
+		}
+		t, err := tensor.Rand(d, o.seed+uint64(i), lo, hi, types[i].Shape...)
+		if err != nil {
+			return nil, fmt.Errorf("random input %q: %w", a.Inputs[i].Name, err)
+		}
+		feed[i] = t
+	}
+	return feed, nil
+}
+
