@@ -205,4 +205,3 @@ func buildInputs(a *runtime.Artifact, o runOptions) ([]*tensor.Tensor, error) {
 	}
 	return feed, nil
 }
-
