@@ -76,6 +76,23 @@ func (d DType) IsInt() bool { return d == Int8 || d == Uint8 || d == Int32 || d 
 // IsNumeric reports whether d supports arithmetic (every valid dtype but bool).
 func (d DType) IsNumeric() bool { return d.IsFloat() || d.IsInt() }
 
+// IntRange returns the smallest and largest value of integer dtype d (for
+// bool 0 and 1; for float dtypes the int64 range, which any caller wanting a
+// float range must special-case).
+func IntRange(d DType) (lo, hi int64) {
+	switch d {
+	case Int8:
+		return math.MinInt8, math.MaxInt8
+	case Uint8:
+		return 0, math.MaxUint8
+	case Int32:
+		return math.MinInt32, math.MaxInt32
+	case Bool:
+		return 0, 1
+	}
+	return math.MinInt64, math.MaxInt64
+}
+
 // ParseDType returns the dtype with the given name (as printed by String).
 func ParseDType(name string) (DType, error) {
 	for d := Float32; d < numDTypes; d++ {

@@ -120,3 +120,17 @@ func TestBFloat16Float32(t *testing.T) {
 		}
 	}
 }
+
+func TestIntRange(t *testing.T) {
+	for _, c := range []struct {
+		d      DType
+		lo, hi int64
+	}{
+		{Int8, -128, 127}, {Uint8, 0, 255}, {Int32, -1 << 31, 1<<31 - 1},
+		{Int64, -1 << 63, 1<<63 - 1}, {Bool, 0, 1},
+	} {
+		lo, hi := IntRange(c.d)
+		require.Equal(t, c.lo, lo, "%v", c.d)
+		require.Equal(t, c.hi, hi, "%v", c.d)
+	}
+}

@@ -108,7 +108,7 @@ func convKernel(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Ten
 			}
 		}
 	}
-	return matmulWrap(tensor.FromFloat64s(out[0].DType, out[0].Shape, res))
+	return single(tensor.FromFloat64s(out[0].DType, out[0].Shape, res))
 }
 
 func convTransposeKernel(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor, error) {
@@ -141,7 +141,7 @@ func convTransposeKernel(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*t
 			}
 		}
 	}
-	return matmulWrap(tensor.FromFloat64s(out[0].DType, out[0].Shape, res))
+	return single(tensor.FromFloat64s(out[0].DType, out[0].Shape, res))
 }
 
 // convTapper applies one kernel tap to one (input plane, output plane) pair.

@@ -58,14 +58,6 @@ func ewBroadcast(out tensor.Shape, ins []tensor.Shape, visit func(o int, idx []i
 	}
 }
 
-// ewOne wraps a single output tensor (or the error making it).
-func ewOne(t *tensor.Tensor, err error) ([]*tensor.Tensor, error) {
-	if err != nil {
-		return nil, err
-	}
-	return []*tensor.Tensor{t}, nil
-}
-
 // ewUnaryFloat makes a kernel applying the function mk builds from the
 // attributes to every element, in float64.
 func ewUnaryFloat(mk func(a ops.Attrs) func(float64) float64) kernel {
@@ -75,7 +67,7 @@ func ewUnaryFloat(mk func(a ops.Attrs) func(float64) float64) kernel {
 		for i, x := range v {
 			v[i] = f(x)
 		}
-		return ewOne(tensor.FromFloat64s(out[0].DType, out[0].Shape, v))
+		return single(tensor.FromFloat64s(out[0].DType, out[0].Shape, v))
 	}
 }
 
@@ -91,7 +83,7 @@ func ewUnaryNumeric(f func(float64) float64, g func(int64) int64) kernel {
 		for i, x := range v {
 			v[i] = g(x)
 		}
-		return ewOne(tensor.FromInt64s(out[0].DType, out[0].Shape, v))
+		return single(tensor.FromInt64s(out[0].DType, out[0].Shape, v))
 	}
 }
 

@@ -58,9 +58,9 @@ func ewMap2Int(out ops.Type, a, b *tensor.Tensor, g func(x, y int64) (int64, err
 func ewArith(f func(x, y float64) float64, g func(x, y int64) (int64, error)) kernel {
 	return func(_ ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor, error) {
 		if in[0].DType().IsFloat() {
-			return ewOne(ewMap2Float(out[0], in[0], in[1], f))
+			return single(ewMap2Float(out[0], in[0], in[1], f))
 		}
-		return ewOne(ewMap2Int(out[0], in[0], in[1], g))
+		return single(ewMap2Int(out[0], in[0], in[1], g))
 	}
 }
 
@@ -121,7 +121,7 @@ func ewLogical(f func(x, y bool) bool) kernel {
 
 // ewPrelu is x for x >= 0 and slope·x otherwise; NaN x gives NaN.
 func ewPrelu(_ ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor, error) {
-	return ewOne(ewMap2Float(out[0], in[0], in[1], func(x, s float64) float64 {
+	return single(ewMap2Float(out[0], in[0], in[1], func(x, s float64) float64 {
 		if x >= 0 {
 			return x
 		}
@@ -149,29 +149,16 @@ func ewWhere(_ ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor
 	shapes := ewShapes(in...)
 	if x.DType().IsFloat() {
 		res := ewSelect(out[0].Shape, shapes, cond, x.Float64s(), y.Float64s())
-		return ewOne(tensor.FromFloat64s(out[0].DType, out[0].Shape, res))
+		return single(tensor.FromFloat64s(out[0].DType, out[0].Shape, res))
 	}
 	res := ewSelect(out[0].Shape, shapes, cond, x.Int64s(), y.Int64s())
-	return ewOne(tensor.FromInt64s(out[0].DType, out[0].Shape, res))
-}
-
-// ewIntRange is the smallest and largest value of integer dtype d.
-func ewIntRange(d tensor.DType) (lo, hi int64) {
-	switch d {
-	case tensor.Int8:
-		return math.MinInt8, math.MaxInt8
-	case tensor.Uint8:
-		return 0, math.MaxUint8
-	case tensor.Int32:
-		return math.MinInt32, math.MaxInt32
-	}
-	return math.MinInt64, math.MaxInt64
+	return single(tensor.FromInt64s(out[0].DType, out[0].Shape, res))
 }
 
 // ewClipBound converts a float clip bound for integer dtype d: truncated
 // toward zero, saturated to d's range (so ±Inf become the dtype's extremes).
 func ewClipBound(b float64, d tensor.DType) int64 {
-	lo, hi := ewIntRange(d)
+	lo, hi := tensor.IntRange(d)
 	switch {
 	case b <= float64(lo):
 		return lo
@@ -190,14 +177,14 @@ func ewClip(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor,
 		for i, x := range v {
 			v[i] = math.Min(math.Max(x, lo), hi)
 		}
-		return ewOne(tensor.FromFloat64s(out[0].DType, out[0].Shape, v))
+		return single(tensor.FromFloat64s(out[0].DType, out[0].Shape, v))
 	}
 	ilo, ihi := ewClipBound(lo, d), ewClipBound(hi, d)
 	v := in[0].Int64s()
 	for i, x := range v {
 		v[i] = min(max(x, ilo), ihi)
 	}
-	return ewOne(tensor.FromInt64s(out[0].DType, out[0].Shape, v))
+	return single(tensor.FromInt64s(out[0].DType, out[0].Shape, v))
 }
 
 func init() {
@@ -223,7 +210,7 @@ func init() {
 	register("where", ewWhere)
 	register("clip", ewClip)
 	register("cast", func(_ ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor, error) {
-		return ewOne(in[0].AsType(out[0].DType))
+		return single(in[0].AsType(out[0].DType))
 	})
 	register("identity", func(_ ops.Attrs, in []*tensor.Tensor, _ []ops.Type) ([]*tensor.Tensor, error) {
 		return []*tensor.Tensor{in[0].Clone()}, nil

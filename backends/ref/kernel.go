@@ -70,6 +70,15 @@ func typeString(t *tensor.Tensor) string {
 	return ops.TypeOf(t).String()
 }
 
+// single wraps a kernel's one output tensor, passing through the error that
+// building it may have returned.
+func single(t *tensor.Tensor, err error) ([]*tensor.Tensor, error) {
+	if err != nil {
+		return nil, err
+	}
+	return []*tensor.Tensor{t}, nil
+}
+
 // Supported reports whether the reference backend has a kernel for op.
 func Supported(op string) bool {
 	_, ok := kernels[op]

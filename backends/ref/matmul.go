@@ -20,11 +20,11 @@ func matmulKernel(_ ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.T
 	if ot.DType.IsInt() {
 		res := make([]int64, ot.Shape.NumElements())
 		matmulLoop(d, in[0].Int64s(), in[1].Int64s(), res)
-		return matmulWrap(tensor.FromInt64s(ot.DType, ot.Shape, res))
+		return single(tensor.FromInt64s(ot.DType, ot.Shape, res))
 	}
 	res := make([]float64, ot.Shape.NumElements())
 	matmulLoop(d, in[0].Float64s(), in[1].Float64s(), res)
-	return matmulWrap(tensor.FromFloat64s(ot.DType, ot.Shape, res))
+	return single(tensor.FromFloat64s(ot.DType, ot.Shape, res))
 }
 
 // matmulLoop computes res[batch][i][j] = Σk a[batch][i][k]·b[batch][k][j]
@@ -78,12 +78,4 @@ func matmulBatchStrides(batch tensor.Shape, mat int) []int {
 		acc *= batch[i]
 	}
 	return st
-}
-
-// matmulWrap wraps a single output tensor, passing through a construction error.
-func matmulWrap(t *tensor.Tensor, err error) ([]*tensor.Tensor, error) {
-	if err != nil {
-		return nil, err
-	}
-	return []*tensor.Tensor{t}, nil
 }

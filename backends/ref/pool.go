@@ -65,7 +65,8 @@ func poolWindowKernel(avg bool) kernel {
 		dst := make([]float64, out[0].Shape.NumElements())
 		empty := math.Inf(-1)
 		if !avg && !x.DType().IsFloat() {
-			empty = poolIntMin(x.DType())
+			lo, _ := tensor.IntRange(x.DType())
+			empty = float64(lo)
 		}
 		oIdx := make([]int, k) // output position within the plane
 		tIdx := make([]int, k) // tap index per dim within the current window
@@ -105,11 +106,7 @@ func poolWindowKernel(avg bool) kernel {
 				dst[p*outPlane+o] = acc
 			}
 		}
-		t, err := tensor.FromFloat64s(out[0].DType, out[0].Shape, dst)
-		if err != nil {
-			return nil, err
-		}
-		return []*tensor.Tensor{t}, nil
+		return single(tensor.FromFloat64s(out[0].DType, out[0].Shape, dst))
 	}
 }
 
@@ -141,16 +138,6 @@ func poolMax(acc, v float64) float64 {
 	return acc
 }
 
-func poolIntMin(d tensor.DType) float64 {
-	switch d {
-	case tensor.Int8:
-		return math.MinInt8
-	case tensor.Uint8:
-		return 0
-	}
-	return math.Inf(-1)
-}
-
 // poolGlobalKernel reduces every spatial dim of each (n, c) plane.
 func poolGlobalKernel(avg bool) kernel {
 	return func(_ ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor, error) {
@@ -180,10 +167,6 @@ func poolGlobalKernel(avg bool) kernel {
 			}
 			dst[p] = acc
 		}
-		t, err := tensor.FromFloat64s(out[0].DType, out[0].Shape, dst)
-		if err != nil {
-			return nil, err
-		}
-		return []*tensor.Tensor{t}, nil
+		return single(tensor.FromFloat64s(out[0].DType, out[0].Shape, dst))
 	}
 }

@@ -72,20 +72,6 @@ func reduceWalk(shape tensor.Shape, outStrides []int, f func(i, o int)) {
 	}
 }
 
-// reduceIntRange returns the smallest and largest value of integer dtype d:
-// the results of reduce_max and reduce_min over nothing.
-func reduceIntRange(d tensor.DType) (lo, hi int64) {
-	switch d {
-	case tensor.Int8:
-		return math.MinInt8, math.MaxInt8
-	case tensor.Uint8:
-		return 0, math.MaxUint8
-	case tensor.Int32:
-		return math.MinInt32, math.MaxInt32
-	}
-	return math.MinInt64, math.MaxInt64
-}
-
 func reduceKernel(kind reduceKind) kernel {
 	return func(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor, error) {
 		x := in[0]
@@ -145,7 +131,7 @@ func reduceKernel(kind reduceKind) kernel {
 func reduceInts(kind reduceKind, x *tensor.Tensor, st []int, n int, out ops.Type) ([]*tensor.Tensor, error) {
 	acc := make([]int64, n)
 	vals := x.Int64s()
-	lo, hi := reduceIntRange(x.DType())
+	lo, hi := tensor.IntRange(x.DType())
 	switch kind {
 	case reduceSum:
 		reduceWalk(x.Shape(), st, func(i, o int) { acc[o] += vals[i] })
