@@ -18,6 +18,7 @@ const (
 	AttrString                     // string
 )
 
+// String returns the kind's name, e.g. "ints".
 func (k AttrKind) String() string {
 	switch k {
 	case AttrInt:

@@ -36,6 +36,7 @@ type Error struct {
 	Msg   string // what is wrong, in words
 }
 
+// Error formats the op, the input or attribute at fault, and the problem.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("op ")
@@ -79,6 +80,7 @@ func (t Type) Absent() bool { return t.DType == tensor.Invalid }
 // Equal reports whether t and o have the same dtype and shape.
 func (t Type) Equal(o Type) bool { return t.DType == o.DType && t.Shape.Equal(o.Shape) }
 
+// String formats t like "float32[2 3]".
 func (t Type) String() string { return t.DType.String() + t.Shape.String() }
 
 // InputSpec describes one input of an op.

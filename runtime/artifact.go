@@ -34,6 +34,7 @@ func Dims(sizes ...int) []Dim {
 // IsSymbolic reports whether d is named rather than fixed.
 func (d Dim) IsSymbolic() bool { return d.Name != "" }
 
+// String returns the size, or the name of a symbolic dimension.
 func (d Dim) String() string {
 	if d.IsSymbolic() {
 		return d.Name

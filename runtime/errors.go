@@ -61,6 +61,7 @@ type Error struct {
 	Err     error       // underlying cause, may be nil
 }
 
+// Error formats the kind, then every context field that is set, then the cause.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("backplane: ")
@@ -106,6 +107,7 @@ type DispatchError struct {
 	Attempts []Attempt
 }
 
+// Error lists every attempt with its backend, failure mode and error.
 func (e *DispatchError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "backplane: %v, model %q", ErrNoBackend, e.Model)
