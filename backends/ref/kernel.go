@@ -48,6 +48,9 @@ func evalInferred(op string, a ops.Attrs, in []*tensor.Tensor, outTypes []ops.Ty
 	if !ok {
 		return nil, fmt.Errorf("ref: no kernel for op %s", op)
 	}
+	if empty := allEmpty(outTypes); empty != nil {
+		return empty, nil
+	}
 	out, err := k(a, in, outTypes)
 	if err != nil {
 		return nil, fmt.Errorf("ref: op %s: %w", op, err)
@@ -61,6 +64,25 @@ func evalInferred(op string, a ops.Attrs, in []*tensor.Tensor, outTypes []ops.Ty
 		}
 	}
 	return out, nil
+}
+
+// allEmpty returns the outputs when every one has zero elements: their types
+// say everything, so kernels never run on them (and never size scratch space
+// by a dimension of an empty tensor, which may be huge).
+func allEmpty(types []ops.Type) []*tensor.Tensor {
+	for _, t := range types {
+		if t.Shape.NumElements() != 0 {
+			return nil
+		}
+	}
+	out := make([]*tensor.Tensor, len(types))
+	for i, t := range types {
+		var err error
+		if out[i], err = tensor.New(t.DType, t.Shape...); err != nil {
+			return nil // cannot happen for an inferred (validated) type; let the kernel report it
+		}
+	}
+	return out
 }
 
 func typeString(t *tensor.Tensor) string {
