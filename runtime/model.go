@@ -229,6 +229,12 @@ func (m *Model) outputTypes(key string, bound map[string]int) ([]outType, error)
 		return t, nil
 	}
 	types, err := m.plan.InferTypes(m.art.InputTypes(bound))
+	if err == nil {
+		if big := checkValueSizes(m.art, types, m.rt.maxValBytes); big != nil {
+			return nil, &Error{Kind: ErrInvalidInput, Model: m.art.Name, Input: key, Mode: ModeMemory,
+				Err: fmt.Errorf("with these input sizes %w", big)}
+		}
+	}
 	if err != nil {
 		// The graph is valid for the sizes checked at Load but not for these:
 		// that is the caller's input, named by the binding.

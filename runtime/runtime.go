@@ -14,13 +14,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
+
+	"github.com/backplane-ml/backplane/ops"
 )
 
 // Runtime loads models onto a set of backends. It is safe for concurrent use.
 type Runtime struct {
-	only []Backend // backends to use, in order; nil means every registered backend
+	only        []Backend // backends to use, in order; nil means every registered backend
+	maxValBytes int64     // largest single value a model may produce; see WithMaxValueBytes
 
 	mu     sync.Mutex
 	closed bool
@@ -47,6 +51,25 @@ func WithBackends(names ...string) Option {
 			b, _ := Lookup(n)
 			r.only = append(r.only, b)
 		}
+		return nil
+	}
+}
+
+// DefaultMaxValueBytes is the default limit on the size of any one value
+// (input, weight or intermediate) of a model run: 8 GiB.
+const DefaultMaxValueBytes = 8 << 30
+
+// WithMaxValueBytes bounds the size of every value a model may compute. A
+// graph whose shapes, for the given inputs, would make a larger tensor is
+// refused before anything runs (ErrInvalidArtifact at Load, ErrInvalidInput
+// with failure mode ModeMemory at Run), so a hostile model cannot make the
+// process allocate without bound.
+func WithMaxValueBytes(n int64) Option {
+	return func(r *Runtime) error {
+		if n <= 0 {
+			return fmt.Errorf("runtime: WithMaxValueBytes(%d): the limit must be positive", n)
+		}
+		r.maxValBytes = n
 		return nil
 	}
 }
@@ -78,7 +101,7 @@ func registeredNames() []string {
 
 // New returns a Runtime configured by opts.
 func New(opts ...Option) (*Runtime, error) {
-	r := &Runtime{models: map[*Model]struct{}{}}
+	r := &Runtime{models: map[*Model]struct{}{}, maxValBytes: DefaultMaxValueBytes}
 	for _, o := range opts {
 		if err := o(r); err != nil {
 			return nil, err
@@ -113,8 +136,12 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := plan.InferTypes(a.InputTypes(nil)); err != nil {
+	types, err := plan.InferTypes(a.InputTypes(nil))
+	if err != nil {
 		return nil, err
+	}
+	if err := checkValueSizes(a, types, r.maxValBytes); err != nil {
+		return nil, &Error{Kind: ErrInvalidArtifact, Model: a.Name, Input: err.value, Mode: ModeMemory, Err: err}
 	}
 	m := &Model{rt: r, art: a, plan: plan, outTypes: map[string][]outType{}}
 	for _, b := range r.backends() {
@@ -182,6 +209,29 @@ func (r *Runtime) forget(m *Model) {
 func supports(b Backend, a *Artifact) (err error) {
 	defer recoverInto(&err, b.Name(), "Supports")
 	return b.Supports(a)
+}
+
+// valueSizeError names a value larger than the runtime's limit.
+type valueSizeError struct {
+	value      string
+	size, limit int64
+}
+
+func (e *valueSizeError) Error() string {
+	return fmt.Sprintf("value %q would take %d bytes, more than the limit of %d (see WithMaxValueBytes)", e.value, e.size, e.limit)
+}
+
+// checkValueSizes reports the first value (in name order, for a stable
+// message) whose tensor would exceed max bytes.
+func checkValueSizes(a *Artifact, types map[string]ops.Type, max int64) *valueSizeError {
+	names := slices.Sorted(maps.Keys(types))
+	for _, name := range names {
+		t := types[name]
+		if size := int64(t.Shape.NumElements()) * int64(t.DType.Size()); size > max {
+			return &valueSizeError{value: name, size: size, limit: max}
+		}
+	}
+	return nil
 }
 
 // failureMode classifies err: a done context is a timeout whatever the

@@ -240,3 +240,38 @@ func TestBackendsListsRefLast(t *testing.T) {
 	require.Equal(t, "ref", b.Name())
 	require.Panics(t, func() { runtime.Register(ref.Backend{}) }, "duplicate registration")
 }
+
+func TestValueSizeLimit(t *testing.T) {
+	// expand [batch, 1] to [batch, 1024]: 4 KiB per batch row of float32.
+	b := runtime.NewBuilder("wide")
+	x := b.Input("x", tensor.Float32, runtime.Symbolic("batch"), runtime.Static(1))
+	b.Output("y", b.Op("expand", ops.Attrs{"shape": []int{1, 1024}}, x))
+	a, err := b.Build()
+	require.NoError(t, err)
+
+	_, err = runtime.New(runtime.WithMaxValueBytes(0))
+	require.Error(t, err)
+
+	tiny, err := runtime.New(runtime.WithBackends("ref"), runtime.WithMaxValueBytes(1000))
+	require.NoError(t, err)
+	_, err = tiny.Load(context.Background(), a)
+	require.ErrorIs(t, err, runtime.ErrInvalidArtifact)
+	var e *runtime.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, runtime.ModeMemory, e.Mode)
+	require.Equal(t, "y", e.Input, "the value too large is named")
+
+	// 8 KiB allows batch 2 (8192 bytes) but not batch 3.
+	rt, err := runtime.New(runtime.WithBackends("ref"), runtime.WithMaxValueBytes(8192))
+	require.NoError(t, err)
+	defer rt.Close()
+	m, err := rt.Load(context.Background(), a)
+	require.NoError(t, err)
+	_, err = m.Run(context.Background(), tensor.MustFromSlice([]float32{1, 2}, 2, 1))
+	require.NoError(t, err)
+	_, err = m.Run(context.Background(), tensor.MustFromSlice([]float32{1, 2, 3}, 3, 1))
+	require.ErrorIs(t, err, runtime.ErrInvalidInput)
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, runtime.ModeMemory, e.Mode)
+	require.ErrorContains(t, err, "batch=3")
+}
