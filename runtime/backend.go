@@ -33,8 +33,11 @@ type Backend interface {
 type Prepared interface {
 	// Run executes the model. Inputs are in the order of Artifact.Inputs and
 	// have already been checked against the declared dtypes and shapes;
-	// outputs are returned in the order of Artifact.Outputs. Run may be called
-	// concurrently and must honour ctx cancellation and deadlines.
+	// outputs are returned in the order of Artifact.Outputs. Run must not
+	// modify its inputs (on failure the runtime hands the same tensors to the
+	// next backend) and must return tensors that share no memory with the
+	// inputs, the artifact's weights or buffers it reuses later. Run may be
+	// called concurrently and must honour ctx cancellation and deadlines.
 	Run(ctx context.Context, inputs []*tensor.Tensor) ([]*tensor.Tensor, error)
 	// Close frees the backend's resources. Calling it more than once is allowed.
 	Close() error

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/tensor"
@@ -222,10 +223,16 @@ func (b *Builder) Build() (*Artifact, error) {
 	if len(b.errs) > 0 {
 		return nil, &Error{Kind: ErrInvalidArtifact, Model: b.art.Name, Err: errors.Join(b.errs...)}
 	}
-	art := b.art
+	// Hand out a copy, so later builder calls cannot change an artifact that
+	// may already be loaded.
+	art := *b.art
+	art.Inputs = slices.Clone(art.Inputs)
+	art.Outputs = slices.Clone(art.Outputs)
+	art.Nodes = slices.Clone(art.Nodes)
+	art.Initializers = maps.Clone(art.Initializers)
 	art.Metadata = maps.Clone(art.Metadata)
 	if err := art.Validate(); err != nil {
 		return nil, err
 	}
-	return art, nil
+	return &art, nil
 }

@@ -6,8 +6,10 @@ import (
 	"strings"
 )
 
-// Sentinel error kinds. Every error the runtime returns matches exactly one of
-// them with errors.Is; errors.As(err, &*Error) gives the details.
+// Sentinel error kinds. Every *Error the runtime returns has one of them as
+// its Kind (errors.Is matches it); errors.As(err, &e) gives the details. A
+// *DispatchError matches ErrNoBackend and, through the attempts it lists,
+// the kinds of the backends' errors too.
 var (
 	// ErrInvalidArtifact: the graph is malformed (cycle, dangling edge, unknown
 	// op, bad attribute, shapes that do not fit).

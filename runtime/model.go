@@ -29,8 +29,15 @@ type Model struct {
 	sigMu    sync.Mutex
 	outTypes map[string][]outType // symbolic-dim binding -> output types
 
-	closeMu sync.RWMutex // Run holds it shared; Close exclusively, so Close waits for runs in flight
-	closed  bool
+	// Runs in flight are counted under lifeMu; Close marks the model closed
+	// (new runs fail at once with ErrClosed, never block) and waits on idle
+	// until the count reaches zero.
+	lifeMu   sync.Mutex
+	idle     *sync.Cond
+	inflight int
+	closed   bool
+	closeErr chan struct{} // closed when the backends have been freed
+	err      error         // Close's result, valid after closeErr is closed
 }
 
 type outType = ops.Type
@@ -103,11 +110,10 @@ func (m *Model) Run(ctx context.Context, inputs ...*tensor.Tensor) ([]*tensor.Te
 func (m *Model) RunWithInfo(ctx context.Context, inputs ...*tensor.Tensor) ([]*tensor.Tensor, RunInfo, error) {
 	start := time.Now()
 	var info RunInfo
-	m.closeMu.RLock()
-	defer m.closeMu.RUnlock()
-	if m.closed {
+	if !m.enter() {
 		return nil, info, &Error{Kind: ErrClosed, Model: m.art.Name, Err: errors.New("model is closed")}
 	}
+	defer m.leave()
 	want, err := m.checkInputs(inputs)
 	if err != nil {
 		return nil, info, err
@@ -231,15 +237,21 @@ func (m *Model) outputTypes(key string, bound map[string]int) ([]outType, error)
 	types, err := m.plan.InferTypes(m.art.InputTypes(bound))
 	if err == nil {
 		if big := checkValueSizes(m.art, types, m.rt.maxValBytes); big != nil {
-			return nil, &Error{Kind: ErrInvalidInput, Model: m.art.Name, Input: key, Mode: ModeMemory,
-				Err: fmt.Errorf("with these input sizes %w", big)}
+			return nil, &Error{Kind: ErrInvalidInput, Model: m.art.Name, Mode: ModeMemory,
+				Err: fmt.Errorf("with input sizes %s %w", key, big)}
 		}
 	}
 	if err != nil {
 		// The graph is valid for the sizes checked at Load but not for these:
-		// that is the caller's input, named by the binding.
-		return nil, &Error{Kind: ErrInvalidInput, Model: m.art.Name, Input: key,
-			Err: fmt.Errorf("the model cannot run with these input sizes: %w", err)}
+		// that is the caller's input. Keep the node and op, but not the
+		// ErrInvalidArtifact kind, so the error matches one kind only.
+		e := &Error{Kind: ErrInvalidInput, Model: m.art.Name, Err: err}
+		var inner *Error
+		if errors.As(err, &inner) {
+			e.Node, e.Op, e.Err = inner.Node, inner.Op, inner.Err
+		}
+		e.Err = fmt.Errorf("the model cannot run with input sizes %s: %w", key, e.Err)
+		return nil, e
 	}
 	out := make([]outType, len(m.art.Outputs))
 	for i, o := range m.art.Outputs {
@@ -263,18 +275,45 @@ func inputNames(a *Artifact) string {
 	return s
 }
 
-// Close waits for runs in flight, then frees every backend's prepared model.
-// It is idempotent.
-func (m *Model) Close() error {
-	m.closeMu.Lock()
+// enter registers a run in flight; false if the model is closed.
+func (m *Model) enter() bool {
+	m.lifeMu.Lock()
+	defer m.lifeMu.Unlock()
 	if m.closed {
-		m.closeMu.Unlock()
-		return nil
+		return false
+	}
+	m.inflight++
+	return true
+}
+
+func (m *Model) leave() {
+	m.lifeMu.Lock()
+	m.inflight--
+	if m.inflight == 0 {
+		m.idle.Broadcast()
+	}
+	m.lifeMu.Unlock()
+}
+
+// Close makes new runs fail with ErrClosed, waits for runs in flight, then
+// frees every backend's prepared model. It is idempotent: every call returns
+// after the backends are freed, with the same result.
+func (m *Model) Close() error {
+	m.lifeMu.Lock()
+	if m.closed {
+		m.lifeMu.Unlock()
+		<-m.closeErr
+		return m.err
 	}
 	m.closed = true
-	m.closeMu.Unlock()
+	for m.inflight > 0 {
+		m.idle.Wait()
+	}
+	m.lifeMu.Unlock()
 	m.rt.forget(m)
-	return m.closePrepared()
+	m.err = m.closePrepared()
+	close(m.closeErr)
+	return m.err
 }
 
 func (m *Model) closePrepared() error {

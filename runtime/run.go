@@ -3,7 +3,6 @@ package runtime
 import (
 	"container/list"
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/backplane-ml/backplane/tensor"
@@ -32,7 +31,7 @@ type cachedModel struct {
 // used of more than 16 are closed. Programs that run a model many times or need
 // control over backends should use New, Runtime.Load and Model.Run.
 func Run(ctx context.Context, a *Artifact, inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
-	for {
+	for attempt := 0; ; attempt++ {
 		m, err := defaultModel(ctx, a)
 		if err != nil {
 			return nil, err
@@ -40,7 +39,9 @@ func Run(ctx context.Context, a *Artifact, inputs ...*tensor.Tensor) ([]*tensor.
 		out, err := m.Run(ctx, inputs...)
 		// Another caller may have evicted and closed m between the lookup and
 		// the Run; it is no longer cached, so the next lookup loads it afresh.
-		if errors.Is(err, ErrClosed) {
+		// Only the model's own ErrClosed (top level) means "evicted"; a backend's
+		// error inside a DispatchError does not, and retries are capped anyway.
+		if e, ok := err.(*Error); ok && e.Kind == ErrClosed && attempt < 3 {
 			continue
 		}
 		return out, err

@@ -41,7 +41,12 @@ func WithBackends(names ...string) Option {
 		if len(names) == 0 {
 			return errors.New("runtime: WithBackends needs at least one backend name")
 		}
+		seen := map[string]bool{}
 		for _, n := range names {
+			if seen[n] {
+				return fmt.Errorf("runtime: WithBackends lists %q twice", n)
+			}
+			seen[n] = true
 			if _, ok := Lookup(n); !ok {
 				return fmt.Errorf("runtime: backend %q is not registered (registered: %v)", n, registeredNames())
 			}
@@ -143,7 +148,8 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	if err := checkValueSizes(a, types, r.maxValBytes); err != nil {
 		return nil, &Error{Kind: ErrInvalidArtifact, Model: a.Name, Input: err.value, Mode: ModeMemory, Err: err}
 	}
-	m := &Model{rt: r, art: a, plan: plan, outTypes: map[string][]outType{}}
+	m := &Model{rt: r, art: a, plan: plan, outTypes: map[string][]outType{}, closeErr: make(chan struct{})}
+	m.idle = sync.NewCond(&m.lifeMu)
 	for _, b := range r.backends() {
 		if err := Availability(b); err != nil {
 			m.skipped = append(m.skipped, Attempt{Backend: b.Name(), Mode: ModeUnavailable, Err: err})
@@ -213,7 +219,7 @@ func supports(b Backend, a *Artifact) (err error) {
 
 // valueSizeError names a value larger than the runtime's limit.
 type valueSizeError struct {
-	value      string
+	value       string
 	size, limit int64
 }
 
@@ -234,9 +240,14 @@ func checkValueSizes(a *Artifact, types map[string]ops.Type, max int64) *valueSi
 	return nil
 }
 
-// failureMode classifies err: a done context is a timeout whatever the
-// backend said; an *Error keeps its own mode; anything else gets def.
+// failureMode classifies err: a panic is a panic; otherwise a done context
+// is a timeout whatever the backend said; an *Error keeps its own mode;
+// anything else gets def.
 func failureMode(ctx context.Context, err error, def FailureMode) FailureMode {
+	var pe *Error
+	if errors.As(err, &pe) && pe.Mode == ModePanic {
+		return ModePanic // a crash stays a crash even if the deadline passed meanwhile
+	}
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return ModeTimeout
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -274,4 +275,48 @@ func TestValueSizeLimit(t *testing.T) {
 	require.ErrorAs(t, err, &e)
 	require.Equal(t, runtime.ModeMemory, e.Mode)
 	require.ErrorContains(t, err, "batch=3")
+}
+
+func TestRunDuringPendingCloseFailsFast(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	var calls atomic.Int32
+	slow := &fake{name: "slow", run: func(in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if calls.Add(1) == 1 { // only the first run is slow
+			close(started)
+			<-release
+		}
+		return ref.Eval("relu", nil, in[0])
+	}}
+	b := runtime.NewBuilder("relu")
+	b.Output("y", b.Op("relu", nil, b.Input("x", tensor.Float32, runtime.Static(2))))
+	a, err := b.Build()
+	require.NoError(t, err)
+	rt, err := runtime.New(runtime.UsingBackends(slow))
+	require.NoError(t, err)
+	m, err := rt.Load(context.Background(), a)
+	require.NoError(t, err)
+	x := tensor.MustFromSlice([]float32{1, -1}, 2)
+
+	firstDone := make(chan error)
+	go func() { _, err := m.Run(context.Background(), x); firstDone <- err }()
+	<-started
+	closeDone := make(chan error)
+	go func() { closeDone <- m.Close() }()
+	// Wait until Close has marked the model closed, then a new Run must get
+	// ErrClosed without waiting for the slow run.
+	require.Eventually(t, func() bool {
+		_, err := m.Run(context.Background(), x)
+		return errors.Is(err, runtime.ErrClosed)
+	}, 5*time.Second, time.Millisecond)
+	select {
+	case <-closeDone:
+		t.Fatal("Close returned while a run was still in flight")
+	default:
+	}
+	close(release)
+	require.NoError(t, <-firstDone, "the run in flight completes")
+	require.NoError(t, <-closeDone)
+	require.NoError(t, m.Close(), "a second Close returns Close's result")
+	require.EqualValues(t, 1, slow.closes.Load())
 }

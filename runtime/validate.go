@@ -70,8 +70,8 @@ func (a *Artifact) Plan() (*Plan, error) {
 		if err := define(name, -1); err != nil {
 			return nil, fail("", "", name, "initializer: %v", err)
 		}
-		if t == nil {
-			return nil, fail("", "", name, "initializer is nil")
+		if t == nil || !t.DType().Valid() {
+			return nil, fail("", "", name, "initializer is nil or has no dtype")
 		}
 	}
 	nodeNames := map[string]bool{}

@@ -26,17 +26,37 @@ func poolDimTaps(d, kernel, stride, dilation, padBegin, padEnd, out int) poolTap
 	t := poolTaps{in: make([][]int, out), padded: make([]int, out)}
 	for o := range out {
 		start := o*stride - padBegin
-		for j := range kernel {
-			p := start + j*dilation
-			if p >= 0 && p < d {
-				t.in[o] = append(t.in[o], p)
-			}
-			if p >= -padBegin && p < d+padEnd {
-				t.padded[o]++
-			}
+		// Taps j in [0, kernel) sit at start + j·dilation; count the ones in
+		// [lo, hi) arithmetically rather than visiting every tap, since a
+		// hostile kernel_shape can be huge while the output stays tiny.
+		first, last := poolTapRange(start, dilation, kernel, 0, d)
+		for j := first; j < last; j++ {
+			t.in[o] = append(t.in[o], start+j*dilation)
 		}
+		pf, pl := poolTapRange(start, dilation, kernel, -padBegin, d+padEnd)
+		t.padded[o] = pl - pf
 	}
 	return t
+}
+
+// poolTapRange returns the taps [first, last) of a window starting at start
+// with the given dilation and kernel size whose positions lie in [lo, hi).
+func poolTapRange(start, dilation, kernel, lo, hi int) (first, last int) {
+	first = 0
+	if start < lo {
+		first = (lo - start + dilation - 1) / dilation
+	}
+	last = kernel
+	if hi <= start {
+		return first, first
+	}
+	if n := (hi-start-1)/dilation + 1; n < last {
+		last = n
+	}
+	if last < first {
+		last = first
+	}
+	return first, last
 }
 
 // poolWindowKernel computes max_pool or avg_pool. Windows are the cartesian

@@ -162,3 +162,16 @@ func BenchmarkMaxPool224(b *testing.B) {
 		require.NoError(b, err)
 	}
 }
+
+// A hostile window of 2^32 taps over a 1-element input produces two outputs;
+// the kernel must find each window's one in-range tap without visiting the
+// rest. Both windows cover the only element, 5.
+func TestPoolHugeWindowTinyOutput(t *testing.T) {
+	const big = 1 << 32
+	x := tensor.MustFromSlice([]float32{5}, 1, 1, 1)
+	for _, op := range []string{"max_pool", "avg_pool"} {
+		out, err := Eval(op, ops.Attrs{"kernel_shape": []int{big}, "pads": []int{big - 1, big - 1}, "strides": []int{big - 1}}, x)
+		require.NoError(t, err)
+		require.Equal(t, []float32{5, 5}, tensor.MustView[float32](out[0]), op)
+	}
+}
