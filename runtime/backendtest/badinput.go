@@ -70,6 +70,26 @@ func (k *kit) badInputCases(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 		require.ErrorIs(t, err, runtime.ErrNoBackend)
 	})
+	t.Run("cancelled-context-reaches-backend", func(t *testing.T) {
+		// The runtime stops before calling a backend with a done context; here
+		// the backend itself must notice one.
+		a := twoInputModel(t)
+		p := k.prepare(t, a)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := p.Run(ctx, []*tensor.Tensor{f32(2, 3), f32(2, 3)})
+		require.ErrorIs(t, err, context.Canceled)
+	})
+	t.Run("prepared-close-twice", func(t *testing.T) {
+		a := twoInputModel(t)
+		if err := k.b.Supports(a); err != nil {
+			t.Skipf("unsupported by %s: %v", k.b.Name(), err)
+		}
+		p, err := k.b.Prepare(context.Background(), a)
+		require.NoError(t, err)
+		require.NoError(t, p.Close())
+		require.NoError(t, p.Close(), "Prepared.Close must be idempotent")
+	})
 	t.Run("close-twice-then-run", func(t *testing.T) {
 		m := k.load(t, twoInputModel(t))
 		require.NoError(t, m.Close())
