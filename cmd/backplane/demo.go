@@ -47,7 +47,10 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	iters := fs.Int("iters", 20, "timed runs per model and backend")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *iters < 1 {
+	if err := fs.Parse(args); err != nil {
+		return usageStatus(err)
+	}
+	if fs.NArg() > 0 || *iters < 1 {
 		fmt.Fprintln(stderr, "usage: backplane demo [-iters N]")
 		return 2
 	}

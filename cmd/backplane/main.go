@@ -8,6 +8,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -46,6 +48,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "backplane: unknown command %q\n\n", args[0])
 	usage(stderr)
+	return 2
+}
+
+// usageStatus is the exit status after a flag parse error: 0 when the user
+// asked for help (-h), 2 for a real usage error.
+func usageStatus(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	return 2
 }
 

@@ -102,4 +102,14 @@ func TestRunErrors(t *testing.T) {
 	}
 	_, _, status := cli(t, "run")
 	require.Equal(t, 2, status, "no artifact is a usage error")
+	_, _, status = cli(t, "run", "-h")
+	require.Equal(t, 0, status, "asking for help is not an error")
+	x := filepath.Join(dir, "x.npy")
+	require.NoError(t, npy.WriteFile(x, tensor.MustFromSlice([]float32{1, 2, 3, 4}, 1, 4)))
+	_, stderr, status := cli(t, "run", "--input", "x="+x, "--input", "x="+x, path)
+	require.Equal(t, 1, status)
+	require.Contains(t, stderr, "given twice")
+	_, stderr, status = cli(t, "run", "--dim", "batch=68719476736", path)
+	require.Equal(t, 1, status)
+	require.Contains(t, stderr, "more than")
 }

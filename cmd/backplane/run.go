@@ -39,7 +39,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return usageStatus(err)
 	}
 	if fs.NArg() != 1 || *iters < 1 {
 		fs.Usage()
@@ -165,10 +165,9 @@ func buildInputs(a *runtime.Artifact, o runOptions) ([]*tensor.Tensor, error) {
 		bind[name] = n
 	}
 	feed := make([]*tensor.Tensor, len(a.Inputs))
-	next := 0
 	for _, spec := range o.inputs {
 		name, file, named := strings.Cut(spec, "=")
-		idx := next
+		idx := slices.Index(feed, nil) // a positional file fills the next input not yet given
 		if named {
 			idx = slices.IndexFunc(a.Inputs, func(v runtime.ValueInfo) bool { return v.Name == name })
 			if idx < 0 {
@@ -176,10 +175,12 @@ func buildInputs(a *runtime.Artifact, o runOptions) ([]*tensor.Tensor, error) {
 			}
 		} else {
 			file = spec
-			next++
 		}
-		if idx >= len(feed) {
-			return nil, fmt.Errorf("--input %q: model has only %d inputs", spec, len(a.Inputs))
+		if idx < 0 {
+			return nil, fmt.Errorf("--input %q: every one of the model's %d inputs is already given", spec, len(a.Inputs))
+		}
+		if feed[idx] != nil {
+			return nil, fmt.Errorf("--input %q: input %q is given twice", spec, a.Inputs[idx].Name)
 		}
 		t, err := npy.ReadFile(file)
 		if err != nil {
@@ -193,6 +194,10 @@ func buildInputs(a *runtime.Artifact, o runOptions) ([]*tensor.Tensor, error) {
 			continue
 		}
 		d := types[i].DType
+		if size := int64(types[i].Shape.NumElements()) * int64(d.Size()); size > runtime.DefaultMaxValueBytes {
+			return nil, fmt.Errorf("random input %q of shape %v would take %d bytes, more than %d",
+				a.Inputs[i].Name, types[i].Shape, size, int64(runtime.DefaultMaxValueBytes))
+		}
 		lo, hi := -1.0, 1.0
 		if !d.IsFloat() {
 			lo, hi = 0, 9
