@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
