@@ -73,6 +73,9 @@ type converter struct {
 	consts  map[string]*tensor.Tensor // values known at import time
 	emitted map[string]bool           // values defined by an emitted node or a graph input
 	nodes   map[string]bool           // emitted node names
+	// consumed holds every value some node or the graph output list reads;
+	// a node may leave an optional output undefined when nothing reads it.
+	consumed map[string]bool
 
 	node     *onnxpb.Node // the ONNX node being converted
 	nodeName string
@@ -86,7 +89,7 @@ func newConverter(name string, opset int64, opt Options) *converter {
 		art: &runtime.Artifact{Name: name, Initializers: map[string]*tensor.Tensor{},
 			Metadata: map[string]string{"source": "onnx", "onnx_opset": fmt.Sprint(opset)}},
 		types: map[string]valType{}, consts: map[string]*tensor.Tensor{},
-		emitted: map[string]bool{}, nodes: map[string]bool{},
+		emitted: map[string]bool{}, nodes: map[string]bool{}, consumed: map[string]bool{},
 	}
 }
 
@@ -144,6 +147,14 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 		if err := c.addGraphInput(in); err != nil {
 			return nil, err
 		}
+	}
+	for i := range g.Nodes {
+		for _, in := range g.Nodes[i].Inputs {
+			c.consumed[in] = true
+		}
+	}
+	for _, out := range g.Outputs {
+		c.consumed[out.Name] = true
 	}
 	for i := range g.Nodes {
 		if err := c.convertNode(i, &g.Nodes[i]); err != nil {
@@ -281,7 +292,9 @@ func (c *converter) convertNode(i int, n *onnxpb.Node) error {
 		}
 	}
 	for _, out := range n.Outputs {
-		if _, ok := c.types[out]; !ok && out != "" {
+		// An output nothing reads may stay undefined: exporters name optional
+		// outputs (Dropout's mask, ...) that the graph never uses.
+		if _, ok := c.types[out]; !ok && out != "" && c.consumed[out] {
 			return c.errorf(ErrUnsupported, "optional output %q is not supported (only inference outputs are)", out)
 		}
 	}
