@@ -1,0 +1,162 @@
+// Package onnx imports ONNX models into backplane artifacts, so that every
+// backend can run them.
+//
+// ONNX ops are mapped onto the op catalog (package ops), decomposing where the
+// catalog has no direct equivalent, with the attribute and input differences
+// of opsets 6 through 21 of the default domain. Everything that decides a
+// shape (Reshape targets, Slice bounds, Pad amounts, ...) must be known at
+// import: the importer folds constant subgraphs, including Shape of values
+// whose shape does not depend on a symbolic dimension, and refuses a model
+// whose shapes depend on data.
+//
+// Model files are untrusted: every problem is an *Error naming the node, its
+// op and the input at fault, never a panic.
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
+	"github.com/backplane-ml/backplane/runtime"
+)
+
+// Sentinel errors wrapped by *Error.
+var (
+	// ErrUnsupported: the model uses an op, opset, attribute value or data
+	// type backplane does not implement.
+	ErrUnsupported = errors.New("not supported")
+	// ErrInvalidModel: the model is malformed (dangling names, bad attributes,
+	// inconsistent shapes, undecodable protobuf).
+	ErrInvalidModel = errors.New("invalid ONNX model")
+)
+
+// Error reports a problem importing a model, with the node at fault.
+type Error struct {
+	Model  string // graph or file name
+	Node   string // node name (or "#index" when the node has none)
+	OpType string // ONNX op type of the node
+	Input  string // input value name at fault, if any
+	Kind   error  // ErrUnsupported or ErrInvalidModel
+	Err    error
+}
+
+// Error formats the model, node, op and input at fault, then the cause.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("onnx import")
+	if e.Model != "" {
+		fmt.Fprintf(&b, " %q", e.Model)
+	}
+	if e.Node != "" {
+		fmt.Fprintf(&b, ": node %q", e.Node)
+	}
+	if e.OpType != "" {
+		fmt.Fprintf(&b, " (%s)", e.OpType)
+	}
+	if e.Input != "" {
+		fmt.Fprintf(&b, " input %q", e.Input)
+	}
+	fmt.Fprintf(&b, ": %v", e.Kind)
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	return b.String()
+}
+
+// Unwrap returns the kind and the cause, so errors.Is works with both.
+func (e *Error) Unwrap() []error { return []error{e.Kind, e.Err} }
+
+// Is makes every import error match runtime.ErrInvalidArtifact too, so
+// callers that only know the runtime's kinds still classify it.
+func (e *Error) Is(target error) bool { return target == runtime.ErrInvalidArtifact }
+
+// Options tune an import.
+type Options struct {
+	// Name overrides the artifact name (default: the graph name, else "onnx-model").
+	Name string
+	// Dims binds symbolic dimensions to sizes. A bound dimension becomes
+	// static in the artifact; unbound ones stay symbolic when the graph allows.
+	Dims map[string]int
+	// External loads tensors stored outside the model file. ImportFile sets it
+	// to read files next to the model, refusing paths that leave its directory.
+	External onnxpb.ExternalLoader
+}
+
+// ImportFile reads and imports an ONNX model file; external data is resolved
+// relative to the file's directory.
+func ImportFile(path string, opt Options) (*runtime.Artifact, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{Model: path, Kind: ErrInvalidModel, Err: err}
+	}
+	if opt.External == nil {
+		opt.External = onnxpb.DirLoader(filepath.Dir(path))
+	}
+	if opt.Name == "" {
+		opt.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		if opt.Name == "model" { // ONNX test folders name every file model.onnx
+			opt.Name = filepath.Base(filepath.Dir(path))
+		}
+	}
+	return Import(data, opt)
+}
+
+// Import decodes and imports a serialized ONNX ModelProto.
+func Import(data []byte, opt Options) (*runtime.Artifact, error) {
+	m, err := onnxpb.DecodeModel(data)
+	if err != nil {
+		return nil, &Error{Model: opt.Name, Kind: ErrInvalidModel, Err: err}
+	}
+	return ImportModel(m, opt)
+}
+
+// ImportModel imports a decoded model.
+func ImportModel(m *onnxpb.Model, opt Options) (*runtime.Artifact, error) {
+	if m.Graph == nil {
+		return nil, &Error{Model: opt.Name, Kind: ErrInvalidModel, Err: errors.New("model has no graph")}
+	}
+	name := opt.Name
+	if name == "" {
+		name = m.Graph.Name
+	}
+	if name == "" {
+		name = "onnx-model"
+	}
+	opset, err := defaultOpset(m)
+	if err != nil {
+		return nil, &Error{Model: name, Kind: ErrUnsupported, Err: err}
+	}
+	c := newConverter(name, opset, opt)
+	return c.convert(m)
+}
+
+// Supported opsets of the default domain.
+const (
+	MinOpset = 6
+	MaxOpset = 21
+)
+
+func defaultOpset(m *onnxpb.Model) (int64, error) {
+	var v int64 = -1
+	for _, o := range m.OpsetImports {
+		switch o.Domain {
+		case "", "ai.onnx":
+			v = o.Version
+		}
+	}
+	if v < 0 {
+		if len(m.OpsetImports) == 0 && m.IRVersion > 0 && m.IRVersion < 3 {
+			v = 1 // IR versions before 3 had no opset_import; they predate every opset we support
+		} else {
+			return 0, errors.New("model imports no opset of the default ONNX domain")
+		}
+	}
+	if v < MinOpset || v > MaxOpset {
+		return 0, fmt.Errorf("default-domain opset %d (supported: %d to %d)", v, MinOpset, MaxOpset)
+	}
+	return v, nil
+}
