@@ -153,4 +153,3 @@ func (c *converter) requireOutputs(max int) error {
 func opsetError(c *converter, what string) error {
 	return c.errorf(ErrUnsupported, "%s in opset %d", what, c.opset)
 }
-
