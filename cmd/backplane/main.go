@@ -1,7 +1,8 @@
 // Command backplane runs, inspects and demonstrates backplane models.
 //
 //	backplane backends            list backends and whether they can run here
-//	backplane run [flags] FILE    run a saved artifact on random or .npy inputs
+//	backplane run [flags] FILE    run a saved artifact or ONNX model on random, .npy or .pb inputs
+//	backplane check [flags] PATH  run ONNX backend-test folders and compare the outputs
 //	backplane demo                run zoo models on every available backend
 //
 // Run "backplane COMMAND -h" for a command's flags.
@@ -27,7 +28,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"backends", "list backends and whether they can run here", backendsCmd},
-		{"run", "run a saved artifact on random or .npy inputs", runCmd},
+		{"run", "run a saved artifact or ONNX model on random, .npy or .pb inputs", runCmd},
+		{"check", "run ONNX backend-test folders and compare the outputs", checkCmd},
 		{"demo", "run small zoo models on every available backend", demoCmd},
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/backplane-ml/backplane/models/onnx"
+	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
 	"github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
 	"github.com/backplane-ml/backplane/tensor/npy"
@@ -32,10 +34,12 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	outDir := fs.String("out", "", "directory to write outputs to as NAME.npy")
 	timeout := fs.Duration("timeout", 0, "deadline for each run (0: none)")
 	var inputs, dims listFlag
-	fs.Var(&inputs, "input", "input as NAME=FILE.npy, or FILE.npy for the next input in order (repeatable)")
+	fs.Var(&inputs, "input", "input as NAME=FILE, or FILE for the next input in order; FILE is .npy or a .pb TensorProto (repeatable)")
 	fs.Var(&dims, "dim", "size of a symbolic dimension as NAME=N, e.g. batch=8 (repeatable; default 1)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: backplane run [flags] ARTIFACT\n\nRuns a saved artifact on inputs read from .npy files or drawn at random.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: backplane run [flags] ARTIFACT|MODEL.onnx\n\n"+
+			"Runs a saved artifact, or an ONNX model imported on the fly, on inputs read from\n"+
+			".npy or .pb (TensorProto) files or drawn at random.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -63,9 +67,31 @@ type runOptions struct {
 }
 
 func runArtifact(path string, o runOptions, stdout io.Writer) error {
-	a, err := runtime.LoadArtifact(path)
+	bind, err := parseDims(o.dims)
 	if err != nil {
 		return err
+	}
+	isONNX := strings.EqualFold(filepath.Ext(path), ".onnx")
+	var a *runtime.Artifact
+	if isONNX {
+		// Bound dims become static at import, which lets shape-deciding
+		// subgraphs that depend on them fold.
+		a, err = onnx.ImportFile(path, onnx.Options{Dims: bind})
+	} else {
+		a, err = runtime.LoadArtifact(path)
+	}
+	if err != nil {
+		return err
+	}
+	if !isONNX {
+		// An imported model has its bound dims made static, so only a saved
+		// artifact can tell a misspelt name.
+		for _, d := range o.dims {
+			name, _, _ := strings.Cut(d, "=")
+			if !slices.Contains(a.SymbolicDims(), name) {
+				return fmt.Errorf("--dim %q: model has no symbolic dimension %q (it has %v)", d, name, a.SymbolicDims())
+			}
+		}
 	}
 	var opts []runtime.Option
 	if o.backend != "auto" {
@@ -81,7 +107,7 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	feed, err := buildInputs(a, o)
+	feed, err := buildInputs(a, o, bind)
 	if err != nil {
 		return err
 	}
@@ -150,20 +176,42 @@ func sanitize(name string) string {
 	}, name)
 }
 
-// buildInputs reads the inputs named on the command line and draws the rest at random.
-func buildInputs(a *runtime.Artifact, o runOptions) ([]*tensor.Tensor, error) {
+// parseDims reads the --dim NAME=N bindings.
+func parseDims(dims []string) (map[string]int, error) {
 	bind := map[string]int{}
-	for _, d := range o.dims {
+	for _, d := range dims {
 		name, val, ok := strings.Cut(d, "=")
 		n, err := strconv.Atoi(val)
-		if !ok || err != nil || n < 0 {
+		if !ok || name == "" || err != nil || n < 0 {
 			return nil, fmt.Errorf("--dim %q: want NAME=N with N >= 0", d)
-		}
-		if !slices.Contains(a.SymbolicDims(), name) {
-			return nil, fmt.Errorf("--dim %q: model has no symbolic dimension %q (it has %v)", d, name, a.SymbolicDims())
 		}
 		bind[name] = n
 	}
+	return bind, nil
+}
+
+// readInput reads a tensor from a .pb TensorProto file, or else from a .npy file.
+func readInput(file string) (*tensor.Tensor, error) {
+	if !strings.EqualFold(filepath.Ext(file), ".pb") {
+		return npy.ReadFile(file)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	p, err := onnxpb.DecodeTensor(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	t, err := onnxpb.ToTensor(p, onnxpb.DirLoader(filepath.Dir(file)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return t, nil
+}
+
+// buildInputs reads the inputs named on the command line and draws the rest at random.
+func buildInputs(a *runtime.Artifact, o runOptions, bind map[string]int) ([]*tensor.Tensor, error) {
 	feed := make([]*tensor.Tensor, len(a.Inputs))
 	for _, spec := range o.inputs {
 		name, file, named := strings.Cut(spec, "=")
@@ -182,7 +230,7 @@ func buildInputs(a *runtime.Artifact, o runOptions) ([]*tensor.Tensor, error) {
 		if feed[idx] != nil {
 			return nil, fmt.Errorf("--input %q: input %q is given twice", spec, a.Inputs[idx].Name)
 		}
-		t, err := npy.ReadFile(file)
+		t, err := readInput(file)
 		if err != nil {
 			return nil, err
 		}
