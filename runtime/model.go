@@ -28,6 +28,7 @@ type Model struct {
 
 	sigMu    sync.Mutex
 	outTypes map[string][]outType // symbolic-dim binding -> output types
+	static   []outType            // output types of a model without symbolic dims, fixed at Load
 
 	// Runs in flight are counted under lifeMu; Close marks the model closed
 	// (new runs fail at once with ErrClosed, never block) and waits on idle
@@ -222,6 +223,9 @@ func (m *Model) checkInputs(inputs []*tensor.Tensor) ([]outType, error) {
 			key = strconv.AppendInt(key, int64(s[j]), 10)
 			key = append(key, ';')
 		}
+	}
+	if m.static != nil {
+		return m.static, nil // no symbolic dims: nothing to look up, no lock on the hot path
 	}
 	return m.outputTypes(string(key), bound)
 }

@@ -149,6 +149,12 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 		return nil, &Error{Kind: ErrInvalidArtifact, Model: a.Name, Input: err.value, Mode: ModeMemory, Err: err}
 	}
 	m := &Model{rt: r, art: a, plan: plan, outTypes: map[string][]outType{}, closeErr: make(chan struct{})}
+	if len(a.SymbolicDims()) == 0 {
+		m.static = make([]outType, len(a.Outputs))
+		for i, o := range a.Outputs {
+			m.static[i] = types[o.Name]
+		}
+	}
 	m.idle = sync.NewCond(&m.lifeMu)
 	for _, b := range r.backends() {
 		if err := Availability(b); err != nil {

@@ -320,3 +320,25 @@ func TestRunDuringPendingCloseFailsFast(t *testing.T) {
 	require.NoError(t, m.Close(), "a second Close returns Close's result")
 	require.EqualValues(t, 1, slow.closes.Load())
 }
+
+func TestStaticModelOutputsAreChecked(t *testing.T) {
+	// A model without symbolic dims takes the precomputed output types; a
+	// backend returning the wrong shape must still be caught and bypassed.
+	misshapen := &fake{name: "misshapen", run: func([]*tensor.Tensor) ([]*tensor.Tensor, error) {
+		return []*tensor.Tensor{tensor.MustFromSlice([]float32{1, 2, 3}, 3)}, nil
+	}}
+	b := runtime.NewBuilder("static-relu")
+	b.Output("y", b.Op("relu", nil, b.Input("x", tensor.Float32, runtime.Static(2))))
+	a, err := b.Build()
+	require.NoError(t, err)
+	rt, err := runtime.New(runtime.UsingBackends(misshapen, ref.Backend{}))
+	require.NoError(t, err)
+	defer rt.Close()
+	m, err := rt.Load(context.Background(), a)
+	require.NoError(t, err)
+	out, info, err := m.RunWithInfo(context.Background(), tensor.MustFromSlice([]float32{-1, 2}, 2))
+	require.NoError(t, err)
+	require.Equal(t, "ref", info.Backend)
+	require.Equal(t, runtime.ModeRuntime, info.Attempts[0].Mode)
+	require.Equal(t, []float32{0, 2}, tensor.MustView[float32](out[0]))
+}
