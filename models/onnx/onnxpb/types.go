@@ -8,6 +8,15 @@
 // hand-written decoder can bound every allocation by the bytes actually
 // present, reject what backplane does not support with a clear message, and
 // skip unknown fields as protobuf requires.
+//
+// DecodeModel and DecodeTensor read .onnx files and standalone TensorProtos
+// (the .pb files of the ONNX backend tests); EncodeModel and EncodeTensor
+// write them back. ToTensor and FromTensor convert between TensorProto and
+// backplane's tensor.Tensor, in every storage form ONNX allows, with
+// DirLoader reading external data safely. Errors wrap ErrMalformed,
+// ErrUnsupported or ErrLimit and are *DecodeError values carrying the path
+// to the offending field. The decoder limits (MaxGraphDepth, MaxRank,
+// MaxNodes, ..., MemoryFactor) bound stack depth and memory for any input.
 package onnxpb
 
 // DataType is TensorProto.DataType: the element type of a tensor.
@@ -39,31 +48,38 @@ type AttrType int32
 
 // The ONNX attribute types.
 const (
-	AttrUndefined    AttrType = 0
-	AttrFloat        AttrType = 1
-	AttrInt          AttrType = 2
-	AttrString       AttrType = 3
-	AttrTensor       AttrType = 4
-	AttrGraph        AttrType = 5
-	AttrFloats       AttrType = 6
-	AttrInts         AttrType = 7
-	AttrStrings      AttrType = 8
-	AttrTensors      AttrType = 9
-	AttrGraphs       AttrType = 10
-	AttrSparseTensor AttrType = 11
-	AttrTypeProto    AttrType = 13
+	AttrUndefined     AttrType = 0
+	AttrFloat         AttrType = 1
+	AttrInt           AttrType = 2
+	AttrString        AttrType = 3
+	AttrTensor        AttrType = 4
+	AttrGraph         AttrType = 5
+	AttrFloats        AttrType = 6
+	AttrInts          AttrType = 7
+	AttrStrings       AttrType = 8
+	AttrTensors       AttrType = 9
+	AttrGraphs        AttrType = 10
+	AttrSparseTensor  AttrType = 11
+	AttrSparseTensors AttrType = 12
+	AttrTypeProto     AttrType = 13
+	AttrTypeProtos    AttrType = 14
 )
 
 // Model is ModelProto.
 type Model struct {
-	IRVersion    int64
-	OpsetImports []OpsetID
-	ProducerName string
-	Domain       string
-	ModelVersion int64
-	DocString    string
-	Graph        *Graph
-	Metadata     []StringPair
+	IRVersion       int64
+	OpsetImports    []OpsetID
+	ProducerName    string
+	ProducerVersion string
+	Domain          string
+	ModelVersion    int64
+	DocString       string
+	Graph           *Graph
+	Metadata        []StringPair
+	// Functions counts model-local functions (FunctionProto), which backplane
+	// does not support; a node calling one fails as an unknown operator, and
+	// this count lets the importer say why.
+	Functions int
 }
 
 // OpsetID is OperatorSetIdProto: an operator set (domain "" or "ai.onnx" is
