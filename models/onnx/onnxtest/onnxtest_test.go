@@ -236,7 +236,7 @@ func TestRunFailsOnModelAndSetup(t *testing.T) {
 	require.Contains(t, r.Reason, "no test data sets")
 }
 
-func TestRunSkipsStringTensors(t *testing.T) {
+func TestRunSkipsNonTensorValues(t *testing.T) {
 	str := &onnxpb.Tensor{Dims: []int64{2}, DataType: onnxpb.String, StringData: [][]byte{[]byte("a"), []byte("b")}}
 	m := graphModel(nil, []onnxpb.ValueInfo{vi("s", onnxpb.String, 2)}, []string{"s"})
 	r := run(writeCase(t, t.TempDir(), "test_strings", m, onnxtest.Data{
@@ -251,6 +251,14 @@ func TestRunSkipsStringTensors(t *testing.T) {
 	r = run(writeCase(t, t.TempDir(), "test_string_data", passModel(t), d))
 	require.Equal(t, onnxtest.Skip, r.Status, r.Reason)
 	require.Contains(t, r.Reason, "test_data_set_0/output_2.pb is a string tensor")
+
+	// A sequence input: the importer refuses it, and the model says why. (The
+	// data files are never read, so plain tensors stand in for sequences.)
+	seq := graphModel(nil, []onnxpb.ValueInfo{{Name: "s", Type: &onnxpb.Type{Kind: "sequence"}}}, []string{"s"})
+	r = run(writeCase(t, t.TempDir(), "test_sequence", seq, onnxtest.Data{
+		Inputs: []*onnxpb.Tensor{f32(t, []float32{1}, 1)}, Outputs: []*onnxpb.Tensor{f32(t, []float32{1}, 1)}}))
+	require.Equal(t, onnxtest.Skip, r.Status, r.Reason)
+	require.Contains(t, r.Reason, `graph input "s" is a sequence`)
 }
 
 func discoverOne(t *testing.T, path string) onnxtest.Case {
