@@ -15,17 +15,22 @@ type MLPConfig struct {
 	Hidden  []int
 	Classes int
 	Seed    uint64
+	// Batch fixes the batch dimension; 0 leaves it symbolic ("batch").
+	Batch int
 }
 
 // MLP builds a multi-layer perceptron with a symbolic batch dimension. Its
 // input is "x" [batch, Inputs] float32 and its output "probs" [batch, Classes].
 func MLP(cfg MLPConfig) (*runtime.Artifact, error) {
+	if cfg.Batch < 0 {
+		return nil, fmt.Errorf("models: MLP batch %d is negative", cfg.Batch)
+	}
 	if cfg.Inputs <= 0 || cfg.Classes <= 0 {
 		return nil, fmt.Errorf("models: MLP needs positive Inputs and Classes, got %d and %d", cfg.Inputs, cfg.Classes)
 	}
 	b := runtime.NewBuilder(fmt.Sprintf("mlp-%d-%v-%d", cfg.Inputs, cfg.Hidden, cfg.Classes))
 	w := &weights{b: b, seed: cfg.Seed}
-	h := b.Input("x", tensor.Float32, runtime.Symbolic("batch"), runtime.Static(cfg.Inputs))
+	h := b.Input("x", tensor.Float32, batchDim(cfg.Batch), runtime.Static(cfg.Inputs))
 	width := cfg.Inputs
 	for i, n := range append(append([]int(nil), cfg.Hidden...), cfg.Classes) {
 		if n <= 0 {
@@ -51,18 +56,20 @@ func MLP(cfg MLPConfig) (*runtime.Artifact, error) {
 type SmallCNNConfig struct {
 	Channels, Size, Classes int // input channels, spatial size (square), output classes
 	Seed                    uint64
+	// Batch fixes the batch dimension; 0 leaves it symbolic ("batch").
+	Batch int
 }
 
 // SmallCNN builds a small convolutional classifier: two conv-relu-maxpool
 // stages, global average pooling and a linear layer. Input "image"
 // [batch, Channels, Size, Size] float32; output "probs" [batch, Classes].
 func SmallCNN(cfg SmallCNNConfig) (*runtime.Artifact, error) {
-	if cfg.Channels <= 0 || cfg.Size < 4 || cfg.Classes <= 0 {
+	if cfg.Channels <= 0 || cfg.Size < 4 || cfg.Classes <= 0 || cfg.Batch < 0 {
 		return nil, fmt.Errorf("models: SmallCNN needs Channels>0, Size>=4, Classes>0; got %+v", cfg)
 	}
 	b := runtime.NewBuilder(fmt.Sprintf("cnn-%dx%dx%d-%d", cfg.Channels, cfg.Size, cfg.Size, cfg.Classes))
 	w := &weights{b: b, seed: cfg.Seed}
-	x := b.Input("image", tensor.Float32, runtime.Symbolic("batch"), runtime.Static(cfg.Channels),
+	x := b.Input("image", tensor.Float32, batchDim(cfg.Batch), runtime.Static(cfg.Channels),
 		runtime.Static(cfg.Size), runtime.Static(cfg.Size))
 	in := cfg.Channels
 	for i, out := range []int{16, 32} {
