@@ -22,18 +22,18 @@ type Cost struct {
 // multiply-accumulate kernels. Transcendental functions count as one: the
 // point is a stable, comparable figure for GFLOP/s, not a cycle model.
 var elementCost = map[string]int64{
-	"batch_norm":     2, // folded to a scale and a shift
-	"layer_norm":     5, // mean, variance, subtract, divide, scale+shift
-	"instance_norm":  5,
-	"lrn":            5,
-	"softmax":        4, // max-subtract, exp, sum, divide
-	"log_softmax":    4,
-	"gelu":           4,
-	"selu":           2,
-	"elu":            2,
-	"hard_sigmoid":   2,
-	"softplus":       2,
-	"softsign":       2,
+	"batch_norm":      2, // folded to a scale and a shift
+	"layer_norm":      5, // mean, variance, subtract, divide, scale+shift
+	"instance_norm":   5,
+	"lrn":             5,
+	"softmax":         4, // max-subtract, exp, sum, divide
+	"log_softmax":     4,
+	"gelu":            4,
+	"selu":            2,
+	"elu":             2,
+	"hard_sigmoid":    2,
+	"softplus":        2,
+	"softsign":        2,
 	"global_avg_pool": 0, // counted per input element below
 	"global_max_pool": 0,
 }
