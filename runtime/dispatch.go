@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,11 +22,14 @@ type Policy struct {
 	// observed latency ranks it (default 20). Until then it keeps its place
 	// in the static preference order, after the ranked backends.
 	MinSamples int64
-	// Exploration is the fraction of runs (default 0.02) that try a randomly
-	// chosen other backend first, so every capable backend's latency is
-	// learnt and stays current. 0 disables it (set NoExploration).
+	// Exploration is the fraction of runs (default 0.02: one in 50) that try
+	// another backend first, taking the others in turn, so every capable
+	// backend's latency is learnt and stays current. Set NoExploration to
+	// turn it off (a zero Exploration means the default).
 	Exploration   float64
 	NoExploration bool
+
+	explorePeriod uint64 // runs per exploration; 0 = off
 	// NoNumericCheck turns off the scan of float outputs for NaN and Inf.
 	// With the check on, a non-reference backend whose outputs hold them has
 	// failed with ModeNumeric and the request falls back.
@@ -34,7 +37,7 @@ type Policy struct {
 }
 
 // DefaultPolicy returns the defaults described on Policy.
-func DefaultPolicy() Policy { return Policy{MinSamples: 20, Exploration: 0.02} }
+func DefaultPolicy() Policy { return Policy{MinSamples: 20, Exploration: 0.02, explorePeriod: 50} }
 
 func (p Policy) normalised() (Policy, error) {
 	d := DefaultPolicy()
@@ -49,6 +52,10 @@ func (p Policy) normalised() (Policy, error) {
 	}
 	if p.MinSamples < 0 || !(p.Exploration >= 0 && p.Exploration <= 1) {
 		return p, fmt.Errorf("runtime: policy MinSamples %d must be positive and Exploration %g in [0, 1]", p.MinSamples, p.Exploration)
+	}
+	p.explorePeriod = 0
+	if p.Exploration > 0 {
+		p.explorePeriod = uint64(math.Round(1 / p.Exploration))
 	}
 	return p, nil
 }
@@ -210,22 +217,27 @@ func (m *Model) reorder() {
 }
 
 // pickExploration returns the index in order of the candidate to try first
-// instead of order[0], or -1.
-func (m *Model) pickExploration(n int) int {
-	if n < 2 || m.rt.policy.Exploration == 0 || rand.Float64() >= m.rt.policy.Exploration {
+// instead of order[0] on run number run, or -1. Exploration is paced, not
+// random: every round(1/Exploration)-th run goes to the next of the other
+// candidates in turn, so each is sampled at a known rate and a short test
+// run never explores by chance.
+func (m *Model) pickExploration(run uint64, n int) int {
+	period := m.rt.policy.explorePeriod
+	if n < 2 || period == 0 || run%period != 0 {
 		return -1
 	}
-	return 1 + rand.IntN(n-1)
+	return 1 + int((run/period)%uint64(n-1))
 }
 
 // dispatch runs the request down the ordered candidates until one succeeds.
 // Attempts are allocated only when something fails.
 func (m *Model) dispatch(ctx context.Context, inputs []*tensor.Tensor, want []outType, info *RunInfo) ([]*tensor.Tensor, error) {
-	if m.runs.Add(1)%reorderEvery == 0 {
+	run := m.runs.Add(1)
+	if run%reorderEvery == 0 {
 		m.reorder()
 	}
 	order := *m.order.Load()
-	first := m.pickExploration(len(order))
+	first := m.pickExploration(run, len(order))
 	final := len(order) - 1 // the last candidate visited: tried even if its breaker is open
 	if first == final {
 		final--
