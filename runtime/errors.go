@@ -31,6 +31,8 @@ var (
 	ErrBackend = errors.New("backend failed")
 	// ErrNoBackend: no backend could run the model; the error lists each attempt.
 	ErrNoBackend = errors.New("no backend could run the model")
+	// ErrCircuitOpen: a backend's circuit breaker refused the request.
+	ErrCircuitOpen = errors.New("circuit breaker open")
 	// ErrClosed: the model or runtime was closed.
 	ErrClosed = errors.New("closed")
 )
@@ -49,6 +51,11 @@ const (
 	ModePanic       FailureMode = "panic"       // the backend panicked; recovered at the seam
 	ModeNumeric     FailureMode = "numeric"     // outputs hold NaN/Inf or diverge from ref
 	ModeMemory      FailureMode = "memory"      // the backend ran out of memory
+
+	// ModeCircuitOpen marks an Attempt that was not made: the backend's
+	// circuit breaker refused the request. It is not a failure of the backend
+	// and telemetry does not count it.
+	ModeCircuitOpen FailureMode = "circuit-open"
 )
 
 // Error is the runtime's error type. Fields that do not apply are empty.

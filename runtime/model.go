@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/backplane-ml/backplane/ops"
@@ -23,8 +24,12 @@ type Model struct {
 	art  *Artifact
 	plan *Plan
 
-	cands   []*candidate // capable backends in preference order
+	cands   []*candidate // capable backends in static preference order
 	skipped []Attempt    // backends passed over at Load, and why
+
+	order  atomic.Pointer[[]*candidate] // the order the next run tries them in; see reorder
+	runs   atomic.Uint64                // runs started, to pace reorder
+	shadow *shadowChecker               // nil unless shadow parity is on
 
 	sigMu    sync.Mutex
 	outTypes map[string][]outType // symbolic-dim binding -> output types
@@ -43,38 +48,11 @@ type Model struct {
 
 type outType = ops.Type
 
-// candidate is one capable backend of a model, prepared on first use.
-type candidate struct {
-	backend Backend
-
-	mu       sync.Mutex
-	prepared Prepared
-}
-
-func (c *candidate) prepare(ctx context.Context, a *Artifact) (p Prepared, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.prepared != nil {
-		return c.prepared, nil
-	}
-	defer recoverInto(&err, c.backend.Name(), "Prepare")
-	p, err = c.backend.Prepare(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	if p == nil {
-		return nil, &Error{Kind: ErrBackend, Backend: c.backend.Name(), Mode: ModeCompile,
-			Err: errors.New("Prepare returned neither a model nor an error")}
-	}
-	c.prepared = p
-	return p, nil
-}
-
 // Artifact returns the model's artifact.
 func (m *Model) Artifact() *Artifact { return m.art }
 
-// Backends returns the names of the backends that can run this model, in the
-// order they are tried.
+// Backends returns the names of the backends that can run this model, in
+// static preference order (Explain gives the order the next run will use).
 func (m *Model) Backends() []string {
 	names := make([]string, len(m.cands))
 	for i, c := range m.cands {
@@ -119,47 +97,9 @@ func (m *Model) RunWithInfo(ctx context.Context, inputs ...*tensor.Tensor) ([]*t
 	if err != nil {
 		return nil, info, err
 	}
-	for _, c := range m.cands {
-		out, mode, err := m.try(ctx, c, inputs, want)
-		if err == nil {
-			info.Backend = c.backend.Name()
-			info.Duration = time.Since(start)
-			return out, info, nil
-		}
-		info.Attempts = append(info.Attempts, Attempt{Backend: c.backend.Name(), Mode: mode, Err: err})
-		if ctx.Err() != nil {
-			break
-		}
-	}
+	out, err := m.dispatch(ctx, inputs, want, &info)
 	info.Duration = time.Since(start)
-	return nil, info, &DispatchError{Model: m.art.Name, Attempts: info.Attempts}
-}
-
-// try runs the request on one candidate, recovering panics and checking the
-// outputs against the inferred types.
-func (m *Model) try(ctx context.Context, c *candidate, inputs []*tensor.Tensor, want []outType) (out []*tensor.Tensor, mode FailureMode, err error) {
-	name := c.backend.Name()
-	p, err := c.prepare(ctx, m.art)
-	if err != nil {
-		return nil, failureMode(ctx, err, ModeCompile), err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, ModeTimeout, &Error{Kind: ErrBackend, Model: m.art.Name, Backend: name, Mode: ModeTimeout, Err: err}
-	}
-	out, err = runRecovered(ctx, p, inputs, name)
-	if err != nil {
-		mode = failureMode(ctx, err, ModeRuntime)
-		return nil, mode, &Error{Kind: ErrBackend, Model: m.art.Name, Backend: name, Mode: mode, Err: err}
-	}
-	if err := checkOutputs(out, want, m.art); err != nil {
-		return nil, ModeRuntime, &Error{Kind: ErrBackend, Model: m.art.Name, Backend: name, Mode: ModeRuntime, Err: err}
-	}
-	return out, "", nil
-}
-
-func runRecovered(ctx context.Context, p Prepared, inputs []*tensor.Tensor, backend string) (out []*tensor.Tensor, err error) {
-	defer recoverInto(&err, backend, "Run")
-	return p.Run(ctx, inputs)
+	return out, info, err
 }
 
 func checkOutputs(out []*tensor.Tensor, want []outType, a *Artifact) error {
@@ -315,6 +255,9 @@ func (m *Model) Close() error {
 	}
 	m.lifeMu.Unlock()
 	m.rt.forget(m)
+	if m.shadow != nil {
+		m.shadow.close() // cancel and wait for shadow checks: they use the prepared models
+	}
 	m.err = m.closePrepared()
 	close(m.closeErr)
 	return m.err
@@ -324,11 +267,10 @@ func (m *Model) closePrepared() error {
 	var errs []error
 	for _, c := range m.cands {
 		c.mu.Lock()
-		if c.prepared != nil {
-			if err := closeRecovered(c.prepared, c.backend.Name()); err != nil {
+		if box := c.prepared.Swap(nil); box != nil {
+			if err := closeRecovered(box.p, c.name); err != nil {
 				errs = append(errs, err)
 			}
-			c.prepared = nil
 		}
 		c.mu.Unlock()
 	}

@@ -25,6 +25,10 @@ import (
 type Runtime struct {
 	only        []Backend // backends to use, in order; nil means every registered backend
 	maxValBytes int64     // largest single value a model may produce; see WithMaxValueBytes
+	policy      Policy
+	breakerCfg  BreakerConfig
+	shadowCfg   ShadowConfig
+	tel         Telemetry
 
 	mu     sync.Mutex
 	closed bool
@@ -106,7 +110,8 @@ func registeredNames() []string {
 
 // New returns a Runtime configured by opts.
 func New(opts ...Option) (*Runtime, error) {
-	r := &Runtime{models: map[*Model]struct{}{}, maxValBytes: DefaultMaxValueBytes}
+	r := &Runtime{models: map[*Model]struct{}{}, maxValBytes: DefaultMaxValueBytes,
+		policy: DefaultPolicy(), breakerCfg: DefaultBreakerConfig()}
 	for _, o := range opts {
 		if err := o(r); err != nil {
 			return nil, err
@@ -165,14 +170,16 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 			m.skipped = append(m.skipped, Attempt{Backend: b.Name(), Mode: ModeUnsupported, Err: err})
 			continue
 		}
-		m.cands = append(m.cands, &candidate{backend: b})
+		m.cands = append(m.cands, newCandidate(b, &r.breakerCfg))
 	}
+	order := slices.Clone(m.cands)
+	m.order.Store(&order)
 	// Prepare the first candidate that compiles now, so Load reports a model
 	// that cannot run anywhere instead of the first Run.
 	var tried []Attempt
 	ready := false
 	for _, c := range m.cands {
-		if _, err := c.prepare(ctx, a); err != nil {
+		if _, err := m.prepareAtLoad(ctx, c); err != nil {
 			tried = append(tried, Attempt{Backend: c.backend.Name(), Mode: failureMode(ctx, err, ModeCompile), Err: err})
 			if ctx.Err() != nil {
 				break
@@ -193,6 +200,8 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 		return nil, &Error{Kind: ErrClosed, Model: a.Name, Err: errors.New("runtime is closed")}
 	}
 	r.models[m] = struct{}{}
+	m.shadow = newShadowChecker(m, r.shadowCfg)
+	r.tel.add(m)
 	return m, nil
 }
 
@@ -216,7 +225,12 @@ func (r *Runtime) forget(m *Model) {
 	r.mu.Lock()
 	delete(r.models, m)
 	r.mu.Unlock()
+	r.tel.remove(m)
 }
+
+// Telemetry returns the runtime's telemetry: per (model, backend) statistics
+// of the models loaded and not yet closed.
+func (r *Runtime) Telemetry() *Telemetry { return &r.tel }
 
 func supports(b Backend, a *Artifact) (err error) {
 	defer recoverInto(&err, b.Name(), "Supports")

@@ -57,7 +57,10 @@ func TestRunSavedArtifact(t *testing.T) {
 	require.Equal(t, 0, status, stderr)
 	require.Contains(t, out, "output probs")
 	require.Contains(t, out, "float32[3 2]")
-	require.Contains(t, out, "backend ref, 2 runs")
+	require.Contains(t, out, "2 runs: p50")
+	require.Contains(t, out, "served by ref (2); 0 with fallbacks")
+	require.Contains(t, out, "static preference: 2 of 20 samples needed to rank")
+	require.Regexp(t, `mlp-4-\[3\]-2\s+ref\s+2\s+2\s+-`, out) // telemetry row: 2 runs, 2 ok, no failures
 	probs, err := npy.ReadFile(filepath.Join(dir, "probs.npy"))
 	require.NoError(t, err)
 	// Softmax rows sum to one.

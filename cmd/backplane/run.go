@@ -118,9 +118,12 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 	for i, in := range a.Inputs {
 		fmt.Fprintf(stdout, "input  %-12s %s\n", in.Name, feed[i].Summary())
 	}
+	fmt.Fprintf(stdout, "dispatch before the first run:\n%s", m.Explain())
 	var out []*tensor.Tensor
 	var info runtime.RunInfo
 	lat := make([]time.Duration, 0, o.iters)
+	served := map[string]int{}
+	fallbacks := 0
 	for range o.iters {
 		rctx, cancel := ctx, context.CancelFunc(func() {})
 		if o.timeout > 0 {
@@ -132,16 +135,22 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 			return err
 		}
 		lat = append(lat, info.Duration)
+		served[info.Backend]++
+		if len(info.Attempts) > 0 {
+			fallbacks++
+		}
 	}
 	for _, at := range info.Attempts {
-		fmt.Fprintf(stdout, "  fell back from %s (%s): %v\n", at.Backend, at.Mode, at.Err)
+		fmt.Fprintf(stdout, "  last run fell back from %s (%s): %v\n", at.Backend, at.Mode, at.Err)
 	}
 	for i, o := range a.Outputs {
 		fmt.Fprintf(stdout, "output %-12s %s\n", o.Name, out[i].Summary())
 	}
 	slices.Sort(lat)
-	fmt.Fprintf(stdout, "backend %s, %d runs: p50 %v, p90 %v, min %v, max %v\n", info.Backend, len(lat),
-		percentile(lat, 0.5), percentile(lat, 0.9), lat[0], lat[len(lat)-1])
+	fmt.Fprintf(stdout, "%d runs: p50 %v, p90 %v, min %v, max %v; served by %s; %d with fallbacks\n", len(lat),
+		percentile(lat, 0.5), percentile(lat, 0.9), lat[0], lat[len(lat)-1], servedText(served), fallbacks)
+	fmt.Fprintf(stdout, "dispatch after %d runs:\n%s\n", len(lat), m.Explain())
+	writeTelemetry(stdout, rt.Telemetry().Snapshot())
 	if o.outDir != "" {
 		if err := os.MkdirAll(o.outDir, 0o755); err != nil {
 			return err
@@ -155,6 +164,20 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// servedText lists how many runs each backend served, most first.
+func servedText(served map[string]int) string {
+	names := make([]string, 0, len(served))
+	for n := range served {
+		names = append(names, n)
+	}
+	slices.SortFunc(names, func(a, b string) int { return served[b] - served[a] })
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s (%d)", n, served[n])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // percentile returns the q-quantile of sorted durations (nearest rank).
