@@ -127,8 +127,11 @@ func (m *Model) checkInputs(inputs []*tensor.Tensor) ([]outType, error) {
 	if len(inputs) != len(a.Inputs) {
 		return nil, bad("", "got %d inputs, model %q takes %d (%s)", len(inputs), a.Name, len(a.Inputs), inputNames(a))
 	}
-	var key []byte // symbolic bindings in declaration order, e.g. "batch=8;"
-	var bound map[string]int
+	// The symbolic bindings in declaration order, e.g. "batch=8;", built in
+	// stack buffers so that a signature seen before costs no allocation.
+	var keyBuf [128]byte
+	var pairBuf [8]symBinding
+	key, pairs := keyBuf[:0], pairBuf[:0]
 	for i, decl := range a.Inputs {
 		t := inputs[i]
 		if t == nil {
@@ -148,16 +151,20 @@ func (m *Model) checkInputs(inputs []*tensor.Tensor) ([]outType, error) {
 				}
 				continue
 			}
-			if bound == nil {
-				bound = map[string]int{}
-			}
-			if v, ok := bound[d.Name]; ok {
-				if v != s[j] {
-					return nil, bad(decl.Name, "dimension %d (%s) is %d but another input bound %s to %d", j, d.Name, s[j], d.Name, v)
+			seen := false
+			for _, p := range pairs {
+				if p.name == d.Name {
+					if p.size != s[j] {
+						return nil, bad(decl.Name, "dimension %d (%s) is %d but another input bound %s to %d", j, d.Name, s[j], d.Name, p.size)
+					}
+					seen = true
+					break
 				}
+			}
+			if seen {
 				continue
 			}
-			bound[d.Name] = s[j]
+			pairs = append(pairs, symBinding{d.Name, s[j]})
 			key = append(key, d.Name...)
 			key = append(key, '=')
 			key = strconv.AppendInt(key, int64(s[j]), 10)
@@ -167,16 +174,21 @@ func (m *Model) checkInputs(inputs []*tensor.Tensor) ([]outType, error) {
 	if m.static != nil {
 		return m.static, nil // no symbolic dims: nothing to look up, no lock on the hot path
 	}
-	return m.outputTypes(string(key), bound)
+	return m.outputTypes(key, pairs)
 }
 
 // outputTypes returns the output types for one binding of the symbolic dims,
 // inferring and caching them on first sight.
-func (m *Model) outputTypes(key string, bound map[string]int) ([]outType, error) {
+func (m *Model) outputTypes(keyBytes []byte, pairs []symBinding) ([]outType, error) {
 	m.sigMu.Lock()
 	defer m.sigMu.Unlock()
-	if t, ok := m.outTypes[key]; ok {
+	if t, ok := m.outTypes[string(keyBytes)]; ok { // map lookup by string(bytes) does not allocate
 		return t, nil
+	}
+	key := string(keyBytes)
+	bound := make(map[string]int, len(pairs))
+	for _, p := range pairs {
+		bound[p.name] = p.size
 	}
 	types, err := m.plan.InferTypes(m.art.InputTypes(bound))
 	if err == nil {
@@ -206,6 +218,12 @@ func (m *Model) outputTypes(key string, bound map[string]int) ([]outType, error)
 	}
 	m.outTypes[key] = out
 	return out, nil
+}
+
+// symBinding is one symbolic dimension's size in a run's inputs.
+type symBinding struct {
+	name string
+	size int
 }
 
 func inputNames(a *Artifact) string {
