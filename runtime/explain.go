@@ -39,6 +39,7 @@ type CandidateDecision struct {
 // telemetry behind it.
 func (m *Model) Explain() Decision {
 	now := time.Now()
+	m.reorder() // rank on the latest numbers rather than those of the last periodic re-ranking
 	order := *m.order.Load()
 	d := Decision{Model: m.art.Name, MinSamples: m.rt.policy.MinSamples, Exploration: m.rt.policy.Exploration,
 		Skipped: m.Skipped()}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,133 +15,167 @@ import (
 	"github.com/backplane-ml/backplane/tensor"
 )
 
-type demoModel struct {
-	name string
-	art  *runtime.Artifact
-	feed []*tensor.Tensor
-}
-
-func demoModels() ([]demoModel, error) {
-	mlp, err := models.MLP(models.MLPConfig{Inputs: 784, Hidden: []int{256, 128}, Classes: 10, Seed: 1})
-	if err != nil {
-		return nil, err
-	}
-	cnn, err := models.SmallCNN(models.SmallCNNConfig{Channels: 3, Size: 32, Classes: 10, Seed: 2})
-	if err != nil {
-		return nil, err
-	}
-	x, err := tensor.Rand(tensor.Float32, 10, 0, 1, 8, 784)
-	if err != nil {
-		return nil, err
-	}
-	img, err := tensor.Rand(tensor.Float32, 11, 0, 1, 4, 3, 32, 32)
-	if err != nil {
-		return nil, err
-	}
-	return []demoModel{
-		{name: "mlp 784-256-128-10, batch 8", art: mlp, feed: []*tensor.Tensor{x}},
-		{name: "cnn 3x32x32, batch 4", art: cnn, feed: []*tensor.Tensor{img}},
-	}, nil
-}
+// demoTolerance is the parity the demo reports as "ok": a whole model's
+// float32 outputs after tens of layers, compared with the float64-accumulating
+// reference, differ by rounding well inside it.
+var demoTolerance = tensor.Tolerance{RTol: 1e-3, ATol: 1e-4}
 
 func demoCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	iters := fs.Int("iters", 20, "timed runs per model and backend")
+	iters := fs.Int("iters", 20, "most timed runs per model and backend")
+	budget := fs.Duration("budget", 2*time.Second, "time per model and backend after the first timed run")
+	batch := fs.Int("batch", 1, "batch size")
+	only := fs.String("models", "", "comma-separated zoo models (default: all)")
 	if err := fs.Parse(args); err != nil {
 		return usageStatus(err)
 	}
-	if fs.NArg() > 0 || *iters < 1 {
-		fmt.Fprintln(stderr, "usage: backplane demo [-iters N]")
+	if fs.NArg() > 0 || *iters < 1 || *batch < 1 || *budget < 0 {
+		fmt.Fprintln(stderr, "usage: backplane demo [-iters N] [-budget D] [-batch N] [-models a,b]")
+		return 2
+	}
+	zoo, err := pickZoo(*only)
+	if err != nil {
+		fmt.Fprintln(stderr, "backplane demo:", err)
 		return 2
 	}
 	fmt.Fprintln(stdout, "Backends on this machine:")
 	backendsCmd(nil, stdout, stderr)
-	fmt.Fprintln(stdout)
-	ms, err := demoModels()
-	if err != nil {
-		fmt.Fprintln(stderr, "backplane demo:", err)
-		return 1
-	}
+	fmt.Fprintf(stdout, "\nZoo models at batch %d: every available backend, then the runtime's own choice.\n\n", *batch)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODEL\tBACKEND\tP50\tP99\tMAX ABS ERR VS REF\tRUNTIME'S CHOICE")
+	fmt.Fprintln(tw, "MODEL\tGFLOP\tBACKEND\tRUNS\tP50\tP99\tMAX ABS ERR VS REF\tPARITY\tRUNTIME'S CHOICE")
 	status := 0
-	for _, dm := range ms {
-		want, _, err := runOn(dm, "ref", 1)
-		if err != nil {
-			fmt.Fprintf(stderr, "backplane demo: %s on ref: %v\n", dm.name, err)
+	ctx := context.Background()
+	for i, zm := range zoo {
+		fmt.Fprintf(stderr, "[%d/%d] %s ...\n", i+1, len(zoo), zm.Description)
+		if err := demoModel(ctx, tw, zm, *batch, *iters, *budget); err != nil {
+			fmt.Fprintf(tw, "%s\t\t\t\t\t\t%v\t\t\n", zm.Name, err)
 			status = 1
-			continue
-		}
-		chosen, err := chooseBackend(dm)
-		if err != nil {
-			fmt.Fprintf(stderr, "backplane demo: %s: the runtime could not run it: %v\n", dm.name, err)
-			status = 1
-		}
-		for _, b := range runtime.Backends() {
-			if runtime.Availability(b) != nil {
-				continue
-			}
-			got, lat, err := runOn(dm, b.Name(), *iters)
-			if err != nil {
-				fmt.Fprintf(tw, "%s\t%s\t-\t-\tfailed: %v\t\n", dm.name, b.Name(), err)
-				status = 1
-				continue
-			}
-			mark := ""
-			if b.Name() == chosen {
-				mark = "yes"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%.3g\t%s\n", dm.name, b.Name(),
-				roundDuration(percentile(lat, 0.5)), roundDuration(percentile(lat, 0.99)), maxAbsErr(got, want), mark)
 		}
 	}
 	tw.Flush()
 	return status
 }
 
-// runOn loads the model on one backend, runs it once to warm up and then iters
-// times, and returns the last outputs and the sorted latencies.
-func runOn(dm demoModel, backend string, iters int) ([]*tensor.Tensor, []time.Duration, error) {
-	rt, err := runtime.New(runtime.WithBackends(backend))
+// pickZoo returns the zoo models named in a comma list, or all of them.
+func pickZoo(list string) ([]models.ZooModel, error) {
+	if list == "" {
+		return models.Zoo(), nil
+	}
+	var out []models.ZooModel
+	for _, name := range strings.Split(list, ",") {
+		m, ok := models.ZooByName(strings.TrimSpace(name))
+		if !ok {
+			var names []string
+			for _, z := range models.Zoo() {
+				names = append(names, z.Name)
+			}
+			return nil, fmt.Errorf("no zoo model %q (have %s)", name, strings.Join(names, ", "))
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// demoModel prints one row per available backend and marks the backend the
+// dispatcher settles on.
+func demoModel(ctx context.Context, tw io.Writer, zm models.ZooModel, batch, iters int, budget time.Duration) error {
+	art, err := zm.Build(batch)
+	if err != nil {
+		return err
+	}
+	cost, err := models.FLOPs(art, nil)
+	if err != nil {
+		return err
+	}
+	feed, err := models.Inputs(art, batch, 1)
+	if err != nil {
+		return err
+	}
+	want, _, err := timeOn(ctx, art, feed, runtime.WithBackends("ref"), 0, 0)
+	if err != nil {
+		return fmt.Errorf("ref: %w", err)
+	}
+	chosen, err := dispatcherChoice(ctx, art, feed, iters, budget)
+	if err != nil {
+		return fmt.Errorf("dispatcher: %w", err)
+	}
+	gflop := float64(cost.FLOPs) / 1e9
+	for _, b := range runtime.Backends() {
+		if runtime.Availability(b) != nil || b.Supports(art) != nil {
+			continue
+		}
+		got, lat, err := timeOn(ctx, art, feed, runtime.WithBackends(b.Name()), iters, budget)
+		if err != nil {
+			fmt.Fprintf(tw, "%s\t%.3g\t%s\t-\t-\t-\tfailed: %v\t\t\n", zm.Name, gflop, b.Name(), err)
+			continue
+		}
+		errAbs, ok := parity(got, want)
+		verdict := "ok"
+		if !ok {
+			verdict = "DIVERGES"
+		}
+		mark := ""
+		if b.Name() == chosen {
+			mark = "<- " + chosen
+		}
+		fmt.Fprintf(tw, "%s\t%.3g\t%s\t%d\t%v\t%v\t%.2g\t%s\t%s\n", zm.Name, gflop, b.Name(), len(lat),
+			roundDuration(percentile(lat, 0.5)), roundDuration(percentile(lat, 0.99)), errAbs, verdict, mark)
+	}
+	return nil
+}
+
+// timeOn loads the artifact on a runtime built with opt, runs it once to warm
+// up (compile caches, first-touch allocation), then up to iters timed runs
+// within budget (at least one if iters > 0), and returns the last outputs and
+// the sorted latencies.
+func timeOn(ctx context.Context, art *runtime.Artifact, feed []*tensor.Tensor, opt runtime.Option, iters int, budget time.Duration) ([]*tensor.Tensor, []time.Duration, error) {
+	rt, err := runtime.New(opt)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer rt.Close()
-	ctx := context.Background()
-	m, err := rt.Load(ctx, dm.art)
+	m, err := rt.Load(ctx, art)
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err := m.Run(ctx, dm.feed...)
+	out, err := m.Run(ctx, feed...)
 	if err != nil {
 		return nil, nil, err
 	}
-	lat := make([]time.Duration, iters)
-	for i := range lat {
+	var lat []time.Duration
+	deadline := time.Now().Add(budget)
+	for len(lat) < iters && (len(lat) == 0 || time.Now().Before(deadline)) {
 		start := time.Now()
-		if out, err = m.Run(ctx, dm.feed...); err != nil {
+		if out, err = m.Run(ctx, feed...); err != nil {
 			return nil, nil, err
 		}
-		lat[i] = time.Since(start)
+		lat = append(lat, time.Since(start))
 	}
 	slices.Sort(lat)
 	return out, lat, nil
 }
 
-// chooseBackend asks a runtime over every backend which one serves the model.
-func chooseBackend(dm demoModel) (string, error) {
-	rt, err := runtime.New()
+// dispatcherChoice runs the model through a runtime over every backend, with
+// exploration on every other run so that each backend gets sampled, and
+// returns the backend the dispatcher ranks first afterwards.
+func dispatcherChoice(ctx context.Context, art *runtime.Artifact, feed []*tensor.Tensor, iters int, budget time.Duration) (string, error) {
+	rt, err := runtime.New(runtime.WithPolicy(runtime.Policy{MinSamples: 2, Exploration: 0.5}))
 	if err != nil {
 		return "", err
 	}
 	defer rt.Close()
-	m, err := rt.Load(context.Background(), dm.art)
+	m, err := rt.Load(ctx, art)
 	if err != nil {
 		return "", err
 	}
-	_, info, err := m.RunWithInfo(context.Background(), dm.feed...)
-	return info.Backend, err
+	deadline := time.Now().Add(budget)
+	for i := 0; i < iters && (i < 4 || time.Now().Before(deadline)); i++ {
+		if _, err := m.Run(ctx, feed...); err != nil {
+			return "", err
+		}
+	}
+	return m.Explain().Order[0], nil
 }
 
 // roundDuration keeps three significant digits, which is all a noisy machine measures.
@@ -153,11 +188,14 @@ func roundDuration(d time.Duration) time.Duration {
 	return d.Round(time.Millisecond)
 }
 
-func maxAbsErr(got, want []*tensor.Tensor) float64 {
-	worst := 0.0
+// parity returns the largest absolute difference over all outputs and
+// whether every output is within demoTolerance.
+func parity(got, want []*tensor.Tensor) (float64, bool) {
+	worst, ok := 0.0, true
 	for i := range want {
-		c := tensor.Compare(got[i], want[i], tensor.Tolerance{RTol: 1e-3, ATol: 1e-5})
+		c := tensor.Compare(got[i], want[i], demoTolerance)
 		worst = max(worst, c.MaxAbsErr)
+		ok = ok && c.Equal
 	}
-	return worst
+	return worst, ok
 }

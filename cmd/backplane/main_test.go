@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -39,11 +40,22 @@ func TestBackendsListsRef(t *testing.T) {
 }
 
 func TestDemoPrintsTable(t *testing.T) {
-	out, stderr, status := cli(t, "demo", "-iters", "1")
+	out, stderr, status := cli(t, "demo", "-iters", "1", "-models", "mlp,cnn")
 	require.Equal(t, 0, status, stderr)
 	require.Contains(t, out, "MAX ABS ERR VS REF")
-	require.Regexp(t, `mlp 784-256-128-10, batch 8\s+ref\s+\S+\s+\S+\s+0\s+yes`, out, "ref agrees with itself exactly; only ref is available, so the runtime picks it")
-	require.Regexp(t, `cnn 3x32x32, batch 4\s+ref\s+\S+\s+\S+\s+0\s+yes`, out)
+	for _, m := range []string{"mlp", "cnn"} {
+		// ref agrees with itself exactly.
+		require.Regexp(t, `(?m)^`+m+`\s+\S+\s+ref\s+1\s+\S+\s+\S+\s+0\s+ok`, out)
+		// Exactly one backend is marked as the runtime's choice, and it ran the model within tolerance.
+		marked := regexp.MustCompile(`(?m)^`+m+`\s.*\sok\s+<- \S+$`).FindAllString(out, -1)
+		require.Len(t, marked, 1, out)
+	}
+	require.NotContains(t, out, "DIVERGES")
+	require.Contains(t, stderr, "[1/2] MLP")
+
+	_, stderr, status = cli(t, "demo", "-models", "nosuch")
+	require.Equal(t, 2, status)
+	require.Contains(t, stderr, `no zoo model "nosuch"`)
 }
 
 func TestRunSavedArtifact(t *testing.T) {
