@@ -1,0 +1,6 @@
+//go:build !race
+
+package xla
+
+// raceEnabled reports a build with the race detector (see goEngineConfig).
+const raceEnabled = false
