@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -81,6 +82,11 @@ func demoCmd(args []string, stdout, stderr io.Writer) int {
 			if runtime.Availability(b) != nil {
 				continue
 			}
+			if err := b.Supports(dm.art); errors.Is(err, runtime.ErrUnsupported) {
+				// Not a failure: the runtime routes such models to another backend.
+				fmt.Fprintf(tw, "%s\t%s\t-\t-\tunsupported: %s\t\n", dm.name, b.Name(), unsupportedWhat(err))
+				continue
+			}
 			got, lat, err := runOn(dm, b.Name(), *iters)
 			if err != nil {
 				fmt.Fprintf(tw, "%s\t%s\t-\t-\tfailed: %v\t\n", dm.name, b.Name(), err)
@@ -141,6 +147,15 @@ func chooseBackend(dm demoModel) (string, error) {
 	}
 	_, info, err := m.RunWithInfo(context.Background(), dm.feed...)
 	return info.Backend, err
+}
+
+// unsupportedWhat names the op (or the cause) of an ErrUnsupported error.
+func unsupportedWhat(err error) string {
+	var e *runtime.Error
+	if errors.As(err, &e) && e.Op != "" {
+		return "op " + e.Op
+	}
+	return err.Error()
 }
 
 // roundDuration keeps three significant digits, which is all a noisy machine measures.
