@@ -65,29 +65,18 @@ var goEngine = &engine{
 	open:         func() (gobackends.Backend, error) { return simplego.New(goEngineConfig()) },
 }
 
-// goEngineConfig is the pure-Go engine's configuration. Normally empty: the
-// engine runs independent graph nodes in parallel when one graph executes
-// alone. Under the race detector the nodes run one after another, because
-// GoMLX v0.26.0's parallel scheduler reads a buffer-use counter without the
-// lock it writes it under (simplego/exec.go, executeNode). The read is of a
-// machine word that only grows, and a stale value merely makes an op copy
-// instead of reusing its input, so results are right; but the detector
-// reports it, and it is not ours to fix.
-func goEngineConfig() string {
-	if raceEnabled {
-		return "ops_sequential"
-	}
-	return ""
-}
-
-// dtypeNames lists the backplane dtypes an engine lacks, for messages.
-func (e *engine) missingDTypes() []tensor.DType {
-	var out []tensor.DType
-	for _, d := range []tensor.DType{tensor.Float32, tensor.Float64, tensor.Float16, tensor.BFloat16,
-		tensor.Int8, tensor.Uint8, tensor.Int32, tensor.Int64, tensor.Bool} {
-		if !e.supportsDType(d) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
+// goEngineConfig is the pure-Go engine's configuration: graph nodes run one
+// after another on the goroutine that called Run ("ops_sequential"); the big
+// ops (matmul, convolutions, long elementwise loops) still split their work
+// across the engine's workers. Two reasons, both about GoMLX v0.26.0:
+//   - a panic inside an op (there are some, e.g. ReduceMax on int8 asserts
+//     the wrong Go type) then unwinds through Run, where it is recovered into
+//     an error; in the parallel scheduler it happens on a worker goroutine
+//     and takes the whole process down;
+//   - the parallel scheduler reads a buffer-use counter without the lock it
+//     writes it under (simplego/exec.go, executeNode), which the race
+//     detector reports.
+//
+// Independent branches of a graph then no longer overlap; the benchmarks in
+// benchmarks/ measure what that costs.
+func goEngineConfig() string { return "ops_sequential" }
