@@ -10,6 +10,7 @@ import (
 
 	"github.com/backplane-ml/backplane/backends/xla"
 	"github.com/backplane-ml/backplane/ops"
+	"github.com/backplane-ml/backplane/ops/optest"
 	"github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/runtime/backendtest"
 	"github.com/backplane-ml/backplane/tensor"
@@ -86,7 +87,20 @@ func TestConformance(t *testing.T) {
 			if err := b.Available(); err != nil {
 				t.Skipf("%s", oneLine(err))
 			}
-			backendtest.RunWithOptions(t, strict{b, []tensor.DType{tensor.Float16}}, backendtest.Options{})
+			backendtest.RunWithOptions(t, strict{b, []tensor.DType{tensor.Float16}}, backendtest.Options{
+				Tolerance: func(d tensor.DType) (tensor.Tolerance, bool) { return xla.Tolerance(d), true },
+			})
 		})
+	}
+}
+
+// TestToleranceIsNoLooserThanOptest: the backends' stated tolerances are
+// those every backend is held to by default; were they looser, the comment
+// on xla.Tolerance would have to say why.
+func TestToleranceIsNoLooserThanOptest(t *testing.T) {
+	for _, d := range []tensor.DType{tensor.Float32, tensor.Float64, tensor.BFloat16, tensor.Int32, tensor.Bool} {
+		got, def := xla.Tolerance(d), optest.DefaultTolerance(d)
+		require.LessOrEqual(t, got.RTol, def.RTol, "%v", d)
+		require.LessOrEqual(t, got.ATol, def.ATol, "%v", d)
 	}
 }

@@ -25,6 +25,8 @@ import (
 //     the tensor's storage); one copy (BufferToFlatData) on PJRT, whose buffers
 //     live in memory we must release.
 //   - weights: one copy at Prepare; every run then passes the same buffers.
+//   - a graph output that is a graph input or a weight itself never enters
+//     the engine: it is cloned (counted as an output copy).
 //
 // float16 and bfloat16 slices are reinterpreted, not converted: backplane's
 // Float16Value is GoMLX's float16 type, and BFloat16Value and GoMLX's BFloat16

@@ -176,8 +176,12 @@ func (p *prepared) execute(prog *program, inputs []*tensor.Tensor) (outs []*tens
 		switch {
 		case src.weight != "":
 			outs[i] = a.Initializers[src.weight].Clone()
+			p.copies.outCopies.Add(1)
+			p.copies.outBytes.Add(int64(outs[i].NumBytes()))
 		case src.input >= 0:
 			outs[i] = inputs[src.input].Clone()
+			p.copies.outCopies.Add(1)
+			p.copies.outBytes.Add(int64(outs[i].NumBytes()))
 		default:
 			if outs[i], err = p.take(results, src.graphOut, src.typ.DType, src.typ.Shape); err != nil {
 				return nil, p.errorf(runtime.ModeRuntime, fmt.Errorf("output %q: %w", a.Outputs[i].Name, err))
