@@ -45,7 +45,8 @@ package xla
 // Testing a lowering: backends/xla's conformance test runs runtime/backendtest
 // (every hand-computed case of ops/optest and every randomized case against the
 // reference backend) on the pure-Go engine, and on XLA when a plugin is
-// present. TestLoweredOps pins the set of lowered ops; add the op there. Run
+// present. TestLoweredOps pins the set of lowered ops: remove the op from pendingOps
+// (conformance_test.go), which also stops the kit from skipping its cases. Run
 //
 //	go test ./backends/xla -run 'TestConformance/gomlx/(ops|random)/<op>'
 //

@@ -11,7 +11,7 @@ import (
 // Lowerings of the one-input elementwise ops (ops/elementwise.go). Each is
 // computed in the input's dtype; ref computes in float64 and rounds once, so
 // results differ by rounding only (a few ulps, within the tolerances in
-// tolerance_test.go).
+// tolerance.go).
 
 func init() {
 	// Ops whose GoMLX primitive has the catalog's meaning on every dtype the
