@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -32,8 +33,14 @@ func rand32(b *testing.B, seed uint64, shape ...int) *tensor.Tensor {
 }
 
 // benchModel loads art on one backend and runs it b.N times, reporting GFLOP/s
-// when flops > 0.
+// when flops > 0. A backend that does not support the model is skipped, with
+// the op it lacks.
 func benchModel(b *testing.B, backend string, art *runtime.Artifact, flops float64, inputs ...*tensor.Tensor) {
+	if be, ok := runtime.Lookup(backend); ok {
+		if err := be.Supports(art); errors.Is(err, runtime.ErrUnsupported) {
+			b.Skip(err)
+		}
+	}
 	rt, err := runtime.New(runtime.WithBackends(backend))
 	if err != nil {
 		b.Fatal(err)

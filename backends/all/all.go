@@ -7,4 +7,6 @@ package all
 import (
 	// The reference backend: pure Go, always available.
 	_ "github.com/backplane-ml/backplane/backends/ref"
+	// GoMLX: "xla" (PJRT plugin, when one is installed) and "gomlx" (pure Go).
+	_ "github.com/backplane-ml/backplane/backends/xla"
 )

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -102,7 +103,12 @@ func demoModel(ctx context.Context, tw io.Writer, zm models.ZooModel, batch, ite
 	}
 	gflop := float64(cost.FLOPs) / 1e9
 	for _, b := range runtime.Backends() {
-		if runtime.Availability(b) != nil || b.Supports(art) != nil {
+		if runtime.Availability(b) != nil {
+			continue
+		}
+		if err := b.Supports(art); err != nil {
+			// Not a failure: the dispatcher routes the model to another backend.
+			fmt.Fprintf(tw, "%s\t%.3g\t%s\t-\t-\t-\tunsupported: %s\t\t\n", zm.Name, gflop, b.Name(), unsupportedWhat(err))
 			continue
 		}
 		got, lat, err := timeOn(ctx, art, feed, runtime.WithBackends(b.Name()), iters, budget)
@@ -176,6 +182,15 @@ func dispatcherChoice(ctx context.Context, art *runtime.Artifact, feed []*tensor
 		}
 	}
 	return m.Explain().Order[0], nil
+}
+
+// unsupportedWhat names what a backend's Supports error objects to.
+func unsupportedWhat(err error) string {
+	var e *runtime.Error
+	if errors.As(err, &e) && e.Op != "" {
+		return "op " + e.Op
+	}
+	return err.Error()
 }
 
 // roundDuration keeps three significant digits, which is all a noisy machine measures.

@@ -1,0 +1,53 @@
+package xla
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/backplane-ml/backplane/tensor"
+)
+
+// Round trips through an engine buffer, by adoption (the pure-Go engine's
+// way) and by copy (PJRT's way, exercised here on the pure-Go engine so it is
+// tested on machines without a plugin), for every dtype the engine has.
+func TestUploadDownloadRoundTrip(t *testing.T) {
+	be, err := goEngine.start()
+	require.NoError(t, err)
+	cases := []*tensor.Tensor{
+		tensor.MustFromSlice([]float32{1.5, -2, 3e-8}, 3),
+		tensor.MustFromSlice([]float64{1e300, -0.25}, 2, 1),
+		tensor.MustFromSlice([]tensor.BFloat16Value{tensor.BFloat16FromFloat32(1.5), tensor.BFloat16FromFloat32(-3)}, 2),
+		tensor.MustFromSlice([]int8{-128, 127}, 2),
+		tensor.MustFromSlice([]uint8{0, 255}, 2),
+		tensor.MustFromSlice([]int32{-1 << 31, 7}, 2),
+		tensor.MustFromSlice([]int64{1<<62 + 1, -5}, 1, 2),
+		tensor.MustFromSlice([]bool{true, false, true}, 3),
+		tensor.MustFromSlice([]float32{}, 0, 4),
+	}
+	for _, want := range cases {
+		for _, adopt := range []bool{true, false} {
+			buf, err := upload(be, want)
+			require.NoError(t, err, "%v", want.DType())
+			got, copied, err := download(be, buf, want.DType(), want.Shape(), adopt)
+			require.NoError(t, err, "%v", want.DType())
+			require.Equal(t, !adopt, copied)
+			require.Equal(t, want.DType(), got.DType())
+			require.True(t, tensor.Compare(got, want, tensor.Tolerance{}).Equal, "%v adopt=%v", want.DType(), adopt)
+			// The engine copied the input: changing the result leaves it alone.
+			if want.NumElements() > 0 && want.DType() == tensor.Float32 {
+				tensor.MustView[float32](got)[0] = 42
+				require.Equal(t, float32(1.5), tensor.MustView[float32](want)[0])
+			}
+		}
+	}
+}
+
+func TestDownloadRejectsDTypeMismatch(t *testing.T) {
+	be, err := goEngine.start()
+	require.NoError(t, err)
+	buf, err := upload(be, tensor.MustFromSlice([]int32{1}, 1))
+	require.NoError(t, err)
+	_, _, err = download(be, buf, tensor.Float32, tensor.Shape{1}, true)
+	require.ErrorContains(t, err, "engine returned int32 data for a float32 output")
+}
