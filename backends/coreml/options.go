@@ -1,7 +1,3 @@
-// Package coreml is backplane's Core ML backend. The conversion of an artifact
-// to a Core ML model is pure Go and runs everywhere, so Supports answers on every
-// platform; running a model needs macOS, the Swift bridge in bridge/swift and a
-// build with `-tags coreml` (see the README's Core ML section).
 package coreml
 
 // Precision is the storage type of a converted model's weights.

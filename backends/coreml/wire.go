@@ -1,0 +1,139 @@
+package coreml
+
+import (
+	"encoding/binary"
+	"math"
+	"slices"
+
+	"github.com/x448/float16"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// wire appends a protobuf message to one buffer. Nested messages are opened
+// and closed: open writes the tag and remembers where the body starts, close
+// inserts the body's length in front of it. Shifting the body by the few bytes
+// of its length varint is cheaper than encoding every sub-message into its own
+// buffer and copying it into its parent, which would copy the weights once per
+// nesting level as well and allocate each time.
+//
+// Scalar setters skip proto3 default values (zero, false, ""), as a protobuf
+// encoder does; a message field is always written, so that an empty message
+// still selects its member of a oneof.
+type wire struct {
+	b     []byte
+	stack []int
+}
+
+// open starts the message field num.
+func (w *wire) open(num protowire.Number) {
+	w.b = protowire.AppendTag(w.b, num, protowire.BytesType)
+	w.stack = append(w.stack, len(w.b))
+}
+
+// close ends the innermost open message by inserting its length varint.
+func (w *wire) close() {
+	start := w.stack[len(w.stack)-1]
+	w.stack = w.stack[:len(w.stack)-1]
+	n := len(w.b) - start
+	k := protowire.SizeVarint(uint64(n))
+	w.b = append(w.b, make([]byte, k)...)
+	copy(w.b[start+k:], w.b[start:start+n])
+	protowire.AppendVarint(w.b[:start], uint64(n))
+}
+
+// empty writes the message field num with no content.
+func (w *wire) empty(num protowire.Number) {
+	w.open(num)
+	w.close()
+}
+
+func (w *wire) uint(num protowire.Number, v uint64) {
+	if v != 0 {
+		w.b = protowire.AppendTag(w.b, num, protowire.VarintType)
+		w.b = protowire.AppendVarint(w.b, v)
+	}
+}
+
+// int writes an int64 or enum field (two's complement varint, as proto3 does).
+func (w *wire) int(num protowire.Number, v int) { w.uint(num, uint64(int64(v))) }
+
+func (w *wire) boolean(num protowire.Number, v bool) {
+	if v {
+		w.uint(num, 1)
+	}
+}
+
+// float writes a float field; only +0 is the default, so -0 is kept.
+func (w *wire) float(num protowire.Number, v float64) {
+	bits := math.Float32bits(float32(v))
+	if bits != 0 {
+		w.b = protowire.AppendTag(w.b, num, protowire.Fixed32Type)
+		w.b = protowire.AppendFixed32(w.b, bits)
+	}
+}
+
+func (w *wire) str(num protowire.Number, s string) {
+	if s != "" {
+		w.b = protowire.AppendTag(w.b, num, protowire.BytesType)
+		w.b = protowire.AppendString(w.b, s)
+	}
+}
+
+// ints writes a packed repeated int64 or uint64 field (the values here are
+// dims, axes and counts; uint64 fields only ever receive values >= 0).
+func (w *wire) ints(num protowire.Number, vs []int) {
+	if len(vs) == 0 {
+		return
+	}
+	n := 0
+	for _, v := range vs {
+		n += protowire.SizeVarint(uint64(int64(v)))
+	}
+	w.b = protowire.AppendTag(w.b, num, protowire.BytesType)
+	w.b = protowire.AppendVarint(w.b, uint64(n))
+	for _, v := range vs {
+		w.b = protowire.AppendVarint(w.b, uint64(int64(v)))
+	}
+}
+
+// bools writes a packed repeated bool field.
+func (w *wire) bools(num protowire.Number, vs []bool) {
+	if len(vs) == 0 {
+		return
+	}
+	w.b = protowire.AppendTag(w.b, num, protowire.BytesType)
+	w.b = protowire.AppendVarint(w.b, uint64(len(vs)))
+	for _, v := range vs {
+		w.b = protowire.AppendVarint(w.b, protowire.EncodeBool(v))
+	}
+}
+
+// weights writes a WeightParams message as field num: packed floatValue for
+// Float32, float16Value bytes for Float16 (each value rounded to nearest,
+// ties to even). It reports the first value that is finite in float32 but
+// overflows float16, or -1.
+func (w *wire) weights(num protowire.Number, vs []float32, p Precision) (overflow int) {
+	overflow = -1
+	w.open(num)
+	if p == Float16 {
+		w.b = protowire.AppendTag(w.b, fWeightFloat16Value, protowire.BytesType)
+		w.b = protowire.AppendVarint(w.b, uint64(2*len(vs)))
+		w.b = slices.Grow(w.b, 2*len(vs))
+		for i, v := range vs {
+			h := float16.Fromfloat32(v)
+			if overflow < 0 && h.IsInf(0) && !math.IsInf(float64(v), 0) {
+				overflow = i
+			}
+			w.b = binary.LittleEndian.AppendUint16(w.b, uint16(h))
+		}
+	} else {
+		w.b = protowire.AppendTag(w.b, fWeightFloatValue, protowire.BytesType)
+		w.b = protowire.AppendVarint(w.b, uint64(4*len(vs)))
+		w.b = slices.Grow(w.b, 4*len(vs))
+		for _, v := range vs {
+			w.b = binary.LittleEndian.AppendUint32(w.b, math.Float32bits(v))
+		}
+	}
+	w.close()
+	return overflow
+}
