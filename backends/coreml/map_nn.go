@@ -224,16 +224,16 @@ func mapConv(c *converter, n *runtime.Node) error {
 	})
 }
 
-// mapConvTranspose maps 2-D transposed convolutions whose output follows from
-// the kernel, strides and non-negative pads alone: the Convolution layer's
-// deconvolution ignores dilation and expresses output_padding and
-// output_shape only through an outputShape whose interplay with the pads the
-// schema leaves open, so those cases are refused rather than guessed. The
-// kernel layout [C, M/group, kH, kW] is the catalog's.
+// mapConvTranspose maps 1-D and 2-D transposed convolutions whose output
+// follows from the kernel, strides and non-negative pads alone: the
+// Convolution layer's deconvolution ignores dilation and expresses
+// output_padding and output_shape only through an outputShape whose interplay
+// with the pads the schema leaves open, so those cases are refused rather
+// than guessed. The kernel layout [C, M/group, kH, kW] is the catalog's.
 func mapConvTranspose(c *converter, n *runtime.Node) error {
 	xs := c.shape(n.Inputs[0])
-	if len(xs) != 4 {
-		return c.unsupported(n, n.Inputs[0], "only 2-D transposed convolutions are mapped; input has shape %v", xs)
+	if len(xs) != 3 && len(xs) != 4 {
+		return c.unsupported(n, n.Inputs[0], "only 1-D and 2-D transposed convolutions are mapped; input has shape %v", xs)
 	}
 	wt, wv, err := c.weight(n, 1)
 	if err != nil {
@@ -258,25 +258,22 @@ func mapConvTranspose(c *converter, n *runtime.Node) error {
 	case slices.ContainsFunc(g.Pads, func(p int) bool { return p < 0 }):
 		return c.unsupported(n, "", "resolved pads %v are negative (output_shape asks for more output than the kernel gives)", g.Pads)
 	}
-	x, err := c.blob(n, n.Inputs[0])
-	if err != nil {
-		return err
-	}
-	c.layer(n.Name, []string{x}, n.Outputs, lConvolution, func(w *wire) {
-		w.int(fConvOutputChannels, ws[1]*g.Group)
-		w.int(fConvKernelChannels, ws[0])
-		w.int(fConvNGroups, g.Group)
-		w.ints(fConvKernelSize, g.Kernel)
-		w.ints(fConvStride, g.Strides)
-		validPadding(w, fConvValid, padsHW(g.Pads))
-		w.boolean(fConvIsDeconv, true)
-		w.boolean(fConvHasBias, bv != nil)
-		c.weights(w, fConvWeights, wv, n, n.Inputs[1])
-		if bv != nil {
-			c.weights(w, fConvBias, bv, n, n.Inputs[2])
-		}
+	return c.spatial(n, n.Inputs[0], func(in, out string) {
+		c.layer(n.Name, []string{in}, []string{out}, lConvolution, func(w *wire) {
+			w.int(fConvOutputChannels, ws[1]*g.Group)
+			w.int(fConvKernelChannels, ws[0])
+			w.int(fConvNGroups, g.Group)
+			w.ints(fConvKernelSize, hw(g.Kernel, 1))
+			w.ints(fConvStride, hw(g.Strides, 1))
+			validPadding(w, fConvValid, padsHW(g.Pads))
+			w.boolean(fConvIsDeconv, true)
+			w.boolean(fConvHasBias, bv != nil)
+			c.weights(w, fConvWeights, wv, n, n.Inputs[1])
+			if bv != nil {
+				c.weights(w, fConvBias, bv, n, n.Inputs[2])
+			}
+		})
 	})
-	return nil
 }
 
 // mapPool maps 1-D and 2-D max_pool and avg_pool onto the Pooling layer with

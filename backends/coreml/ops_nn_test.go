@@ -212,6 +212,22 @@ func convCases() []opCase {
 			},
 		},
 		{
+			name: "conv_transpose_1d",
+			build: func(b *runtime.Builder) {
+				a := ops.Attrs{"strides": []int{3}, "pads": []int{2, 0}}
+				b.Output("y", b.Op("conv_transpose", a, in(b, "x", 2, 2, 4), weight(b, "w", 1, 2, 3, 4), weight(b, "b", 2, 3)))
+			},
+			kinds: []string{"expandDims", "convolution", "squeeze"},
+			check: func(t *testing.T, m pbModel, _ *runtime.Artifact) {
+				p := m.layers[1].params
+				require.True(t, p.bool(60))
+				require.Equal(t, []int{1, 4}, p.ints(20))
+				require.Equal(t, []int{1, 3}, p.ints(30))
+				requireBorder(t, p.msg(50), []int{0, 0, 2, 0})
+				require.Equal(t, []int{2, 3, 11}, m.outputs["y"]) // 3·(4−1)+4−2 = 11
+			},
+		},
+		{
 			name: "conv_transpose_grouped",
 			build: func(b *runtime.Builder) {
 				b.Output("y", b.Op("conv_transpose", ops.Attrs{"group": 2}, in(b, "x", 1, 4, 3, 3), weight(b, "w", 1, 4, 1, 2, 2)))
