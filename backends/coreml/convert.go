@@ -38,6 +38,7 @@ func Convert(a *runtime.Artifact, p Precision) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.startModel()
 	if err := c.run(); err != nil {
 		return nil, err
 	}
@@ -95,6 +96,8 @@ type converter struct {
 	consumers map[string][]int // value -> indices of the nodes that read it
 	fused     map[int]bool     // nodes folded into an earlier node's layer
 	err       error            // first problem found while writing weights (float16 overflow)
+	header    []byte           // the Model's fields before the NeuralNetwork (see startModel)
+	reserved  int              // bytes kept free at the front of w.b for header and NeuralNetwork prefix
 }
 
 func newConverter(a *runtime.Artifact, p Precision, dry bool) (*converter, error) {
@@ -341,7 +344,12 @@ func (c *converter) layer(name string, inputs, outputs []string, kind protowire.
 // weights writes a WeightParams field in the converter's precision and
 // records a float16 overflow as an error about node n and value name.
 func (c *converter) weights(w *wire, num protowire.Number, vs []float32, n *runtime.Node, name string) {
-	if i := w.weights(num, vs, c.prec); i >= 0 && c.err == nil {
+	c.weightsT(w, num, vs, 0, 0, n, name)
+}
+
+// weightsT is weights for a [rows, cols] matrix stored transposed (rows > 0).
+func (c *converter) weightsT(w *wire, num protowire.Number, vs []float32, rows, cols int, n *runtime.Node, name string) {
+	if i := w.weightsT(num, vs, rows, cols, c.prec); i >= 0 && c.err == nil {
 		c.err = c.unsupported(n, name, "weight %q holds %v at index %d, beyond float16's range (±65504): convert with Float32",
 			name, vs[i], i)
 	}

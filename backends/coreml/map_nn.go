@@ -49,7 +49,7 @@ func mapMatMul(c *converter, n *runtime.Node) error {
 		w.int(fBMMWeightRows, k)
 		w.int(fBMMWeightCols, m)
 		w.boolean(fBMMHasBias, bias != nil)
-		c.weights(w, fBMMWeights, transpose2D(wv, k, m), n, b)
+		c.weightsT(w, fBMMWeights, wv, k, m, n, b) // stored column-major: b transposed
 		if bias != nil {
 			c.weights(w, fBMMBias, bias, n, out)
 		}
@@ -107,18 +107,6 @@ func (c *converter) isGraphOutput(name string) bool {
 func f32(data any) ([]float32, bool) {
 	v, ok := data.([]float32)
 	return v, ok
-}
-
-// transpose2D returns the [cols, rows] row-major transpose of a [rows, cols]
-// row-major matrix.
-func transpose2D(v []float32, rows, cols int) []float32 {
-	t := make([]float32, len(v))
-	for r := range rows {
-		for col := range cols {
-			t[col*rows+r] = v[r*cols+col]
-		}
-	}
-	return t
 }
 
 // spatial wraps a 1-D window op (x of rank 3, N×C×L) so that it runs as the

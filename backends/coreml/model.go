@@ -1,29 +1,68 @@
 package coreml
 
 import (
+	"encoding/binary"
 	"sort"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// model encodes the Model message around the layers written by run: the
-// specification version, the description of every input and output as a
-// float32 MultiArray of its static shape, metadata, and the NeuralNetwork.
-func (c *converter) model() []byte {
-	var tail wire // the NeuralNetwork fields after its layers
-	tail.int(fNNArrayInputShapeMapping, exactArrayMapping)
-	tail.int(fNNImageInputShapeMapping, rank4ImageMapping)
-	nn := len(c.w.b) + len(tail.b)
+// The Model message is the header (specification version and description),
+// then the NeuralNetwork field holding the layers. The header does not depend
+// on the layers, so it is encoded before them and room for it (plus the
+// NeuralNetwork's tag and length) is reserved at the front of the layer
+// buffer: the finished model is then written in place, without copying the
+// weights once more.
 
-	w := wire{b: make([]byte, 0, nn+1024)}
-	w.int(fModelSpecificationVersion, specVersion)
-	w.open(fModelDescription)
+// maxNNPrefix is the room for the NeuralNetwork field's tag (2 bytes for field
+// 500) and its length varint (at most 10 bytes).
+const maxNNPrefix = 2 + binary.MaxVarintLen64
+
+// startModel encodes the header and reserves room for it in front of the
+// layers, with capacity for the model's weights in the chosen precision.
+func (c *converter) startModel() {
+	var h wire
+	h.int(fModelSpecificationVersion, specVersion)
+	h.open(fModelDescription)
 	for _, in := range c.a.Inputs {
-		c.feature(&w, fDescInput, in.Name)
+		c.feature(&h, fDescInput, in.Name)
 	}
 	for _, out := range c.a.Outputs {
-		c.feature(&w, fDescOutput, out.Name)
+		c.feature(&h, fDescOutput, out.Name)
 	}
+	c.metadata(&h)
+	h.close()
+	c.header = h.b
+	c.reserved = len(h.b) + maxNNPrefix
+
+	per := 4
+	if c.prec == Float16 {
+		per = 2
+	}
+	estimate := c.reserved + 64*len(c.a.Nodes) + 1024
+	for _, t := range c.a.Initializers {
+		estimate += per*t.NumElements() + 16
+	}
+	c.w.b = make([]byte, c.reserved, estimate)
+}
+
+// model finishes the Model message around the layers written by run.
+func (c *converter) model() []byte {
+	c.w.int(fNNArrayInputShapeMapping, exactArrayMapping)
+	c.w.int(fNNImageInputShapeMapping, rank4ImageMapping)
+	nn := len(c.w.b) - c.reserved
+	prefix := append(c.header, make([]byte, 0, maxNNPrefix)...)
+	prefix = protowire.AppendTag(prefix, fModelNeuralNetwork, protowire.BytesType)
+	prefix = protowire.AppendVarint(prefix, uint64(nn))
+	start := c.reserved - len(prefix)
+	copy(c.w.b[start:], prefix)
+	return c.w.b[start:]
+}
+
+// metadata writes the Metadata message: a short description and, as
+// user-defined entries sorted by key, the artifact's name, the precision and
+// the artifact's own metadata.
+func (c *converter) metadata(w *wire) {
 	w.open(fDescMetadata)
 	w.str(fMetaShortDescription, "converted by backplane from artifact "+c.a.Name)
 	meta := map[string]string{"backplane.artifact": c.a.Name, "backplane.precision": c.prec.String()}
@@ -44,15 +83,6 @@ func (c *converter) model() []byte {
 		w.close()
 	}
 	w.close()
-	w.close()
-
-	// The layers are already encoded: write the NeuralNetwork's tag and
-	// length directly instead of shifting them into place with close.
-	w.b = protowire.AppendTag(w.b, fModelNeuralNetwork, protowire.BytesType)
-	w.b = protowire.AppendVarint(w.b, uint64(nn))
-	w.b = append(w.b, c.w.b...)
-	w.b = append(w.b, tail.b...)
-	return w.b
 }
 
 // feature writes a FeatureDescription: the value's name and a float32

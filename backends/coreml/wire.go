@@ -110,30 +110,58 @@ func (w *wire) bools(num protowire.Number, vs []bool) {
 
 // weights writes a WeightParams message as field num: packed floatValue for
 // Float32, float16Value bytes for Float16 (each value rounded to nearest,
-// ties to even). It reports the first value that is finite in float32 but
-// overflows float16, or -1.
+// ties to even). It reports the index of the first value that is finite in
+// float32 but overflows float16, or -1.
 func (w *wire) weights(num protowire.Number, vs []float32, p Precision) (overflow int) {
+	return w.weightsT(num, vs, 0, 0, p)
+}
+
+// weightsT is weights for a [rows, cols] row-major matrix written transposed
+// (column by column) when rows > 0, which is how BatchedMatMul stores its
+// weight matrix; it saves building the transpose in memory first.
+func (w *wire) weightsT(num protowire.Number, vs []float32, rows, cols int, p Precision) (overflow int) {
 	overflow = -1
 	w.open(num)
-	if p == Float16 {
-		w.b = protowire.AppendTag(w.b, fWeightFloat16Value, protowire.BytesType)
-		w.b = protowire.AppendVarint(w.b, uint64(2*len(vs)))
-		w.b = slices.Grow(w.b, 2*len(vs))
-		for i, v := range vs {
-			h := float16.Fromfloat32(v)
-			if overflow < 0 && h.IsInf(0) && !math.IsInf(float64(v), 0) {
-				overflow = i
+	size, field, half := 4, fWeightFloatValue, p == Float16
+	if half {
+		size, field = 2, fWeightFloat16Value
+	}
+	w.b = protowire.AppendTag(w.b, field, protowire.BytesType)
+	w.b = protowire.AppendVarint(w.b, uint64(size*len(vs)))
+	// Fill the bytes in place: appending value by value would store the
+	// slice header back into w at every step.
+	n := len(w.b)
+	w.b = slices.Grow(w.b, size*len(vs))[:n+size*len(vs)]
+	dst := w.b[n:]
+	j := 0
+	if rows > 0 {
+		for c := range cols {
+			for r := range rows {
+				if putWeight(dst, j, vs[r*cols+c], half) && overflow < 0 {
+					overflow = r*cols + c
+				}
+				j++
 			}
-			w.b = binary.LittleEndian.AppendUint16(w.b, uint16(h))
 		}
 	} else {
-		w.b = protowire.AppendTag(w.b, fWeightFloatValue, protowire.BytesType)
-		w.b = protowire.AppendVarint(w.b, uint64(4*len(vs)))
-		w.b = slices.Grow(w.b, 4*len(vs))
-		for _, v := range vs {
-			w.b = binary.LittleEndian.AppendUint32(w.b, math.Float32bits(v))
+		for i, v := range vs {
+			if putWeight(dst, i, v, half) && overflow < 0 {
+				overflow = i
+			}
 		}
 	}
 	w.close()
 	return overflow
+}
+
+// putWeight stores v as the j-th float32 or float16 of dst and reports
+// whether a finite v overflowed float16.
+func putWeight(dst []byte, j int, v float32, half bool) bool {
+	if !half {
+		binary.LittleEndian.PutUint32(dst[4*j:], math.Float32bits(v))
+		return false
+	}
+	h := float16.Fromfloat32(v)
+	binary.LittleEndian.PutUint16(dst[2*j:], uint16(h))
+	return h.IsInf(0) && !math.IsInf(float64(v), 0)
 }
