@@ -7,6 +7,7 @@ import (
 	_ "github.com/backplane-ml/backplane/backends/ref"
 	"github.com/backplane-ml/backplane/models"
 	"github.com/backplane-ml/backplane/runtime"
+	"github.com/backplane-ml/backplane/runtime/backendtest"
 	"github.com/backplane-ml/backplane/tensor"
 	"github.com/stretchr/testify/require"
 )
@@ -53,3 +54,8 @@ func TestRuntimeFallsBackToRef(t *testing.T) {
 	cmp := tensor.Compare(got[0], want["probs"], tensor.Tolerance{RTol: 1e-4, ATol: 1e-5})
 	require.True(t, cmp.Equal, "%v", cmp)
 }
+
+// TestBackendConformanceKit runs the shared backend conformance kit. Where
+// Core ML is unavailable (every platform but macOS with the bridge built in)
+// the kit skips itself, saying why.
+func TestBackendConformanceKit(t *testing.T) { backendtest.Run(t, New(Options{})) }

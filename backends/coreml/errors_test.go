@@ -85,6 +85,9 @@ func TestUnsupportedIsNamed(t *testing.T) {
 		{"reflect pad of a leading axis", func(b *runtime.Builder) {
 			b.Output("y", b.NamedOp("p", "pad", 1, ops.Attrs{"pads": []int{1, 0, 0, 0, 0, 0}, "mode": "reflect"}, x32(b, 3, 3, 3))[0])
 		}, "p", "pad", "", "last two axes"},
+		{"clip with min above max", func(b *runtime.Builder) {
+			b.Output("y", b.NamedOp("c", "clip", 1, ops.Attrs{"min": 1.0, "max": 0.0}, x32(b, 3))[0])
+		}, "c", "clip", "", "constant output"},
 		{"even lrn window", func(b *runtime.Builder) {
 			b.Output("y", b.NamedOp("n", "lrn", 1, ops.Attrs{"size": 2}, x32(b, 1, 4, 2, 2))[0])
 		}, "n", "lrn", "", "even"},

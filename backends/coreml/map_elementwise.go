@@ -102,14 +102,40 @@ func mapBroadcast(kind protowire.Number) mapper {
 	return func(c *converter, n *runtime.Node) error { return c.simple(n, kind, nil) }
 }
 
-// mapClip uses the Clip layer; the catalog's absent bounds are ±Inf, which
-// float32 holds, so they are written as such.
+// mapClip uses the Clip layer when both bounds are finite. A missing (or
+// infinite) bound is not written as ±Inf, which the schema does not promise
+// to accept (coremltools writes ±MaxFloat32 instead, which would turn an
+// infinite input finite): one finite bound becomes a Max- or
+// MinBroadcastable against that constant, none at all an identity. min > max
+// (or a bound that makes the output constant) is refused: the catalog defines
+// it (max everywhere, NaN kept) but the Clip layer does not say what it does.
 func mapClip(c *converter, n *runtime.Node) error {
 	lo, hi := n.Attrs.Float("min", math.Inf(-1)), n.Attrs.Float("max", math.Inf(1))
-	return c.simple(n, lClip, func(w *wire) {
-		w.float(fClipMin, lo)
-		w.float(fClipMax, hi)
-	})
+	if lo > hi || math.IsInf(lo, 1) || math.IsInf(hi, -1) {
+		return c.unsupported(n, "", "clip min %v, max %v: a constant output is not mapped", lo, hi)
+	}
+	hasLo, hasHi := !math.IsInf(lo, -1), !math.IsInf(hi, 1)
+	switch {
+	case hasLo && hasHi:
+		return c.simple(n, lClip, func(w *wire) {
+			w.float(fClipMin, lo)
+			w.float(fClipMax, hi)
+		})
+	case !hasLo && !hasHi:
+		return c.identity(n, n.Inputs[0], n.Outputs[0])
+	}
+	x, err := c.blob(n, n.Inputs[0])
+	if err != nil {
+		return err
+	}
+	bound, kind := lo, lMaxBroadcastable
+	if hasHi {
+		bound, kind = hi, lMinBroadcastable
+	}
+	name := c.fresh(n.Name + "_bound")
+	c.loadConstant(n, name, name, []int{1}, []float32{float32(bound)})
+	c.layer(n.Name, []string{x, name}, n.Outputs, kind, nil)
+	return nil
 }
 
 // mapSelu is an ELU with alpha followed by a linear activation scaling by

@@ -98,8 +98,9 @@ func mapLayerNorm(c *converter, n *runtime.Node) error {
 		return err
 	}
 	gamma := broadcastTo(sv, st.Shape(), norm)
-	beta := make([]float32, norm.NumElements())
+	beta, betaName := make([]float32, norm.NumElements()), n.Inputs[1]
 	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+		betaName = n.Inputs[2]
 		bt, bv, err := c.weight(n, 2)
 		if err != nil {
 			return err
@@ -115,7 +116,7 @@ func mapLayerNorm(c *converter, n *runtime.Node) error {
 		w.ints(fLNNormalizedShape, norm)
 		w.float(fLNEps, eps)
 		c.weights(w, fLNGamma, gamma, n, n.Inputs[1])
-		c.weights(w, fLNBeta, beta, n, n.Inputs[1])
+		c.weights(w, fLNBeta, beta, n, betaName)
 	})
 	return nil
 }

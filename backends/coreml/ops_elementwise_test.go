@@ -163,10 +163,28 @@ func elementwiseCases() []opCase {
 			require.Equal(t, float32(-0.5), l.params.float(1))
 			require.Equal(t, float32(1.25), l.params.float(2))
 		}),
-		unaryCase("clip", nil, "clip", 0, 0, func(t *testing.T, l pbLayer) {
-			require.True(t, math.IsInf(float64(l.params.float(1)), -1), "absent min is -Inf")
-			require.True(t, math.IsInf(float64(l.params.float(2)), 1), "absent max is +Inf")
-		}),
+		unaryCase("clip", nil, "activation", 0, 0, activationMember(5, func(t *testing.T, p pb) {
+			require.Equal(t, float32(1), p.float(1), "no bounds: identity")
+		})),
+		{
+			name:  "clip_min_only",
+			build: func(b *runtime.Builder) { b.Output("y", b.Op("clip", ops.Attrs{"min": 0.25}, in(b, "x", 2, 3))) },
+			kinds: []string{"loadConstantND", "maxBroadcastable"},
+			check: func(t *testing.T, m pbModel, _ *runtime.Artifact) {
+				require.Equal(t, []float32{0.25}, m.layers[0].params.msg(2).floats(pbWeightFloat))
+				require.Equal(t, []string{"x", m.layers[0].outputs[0]}, m.layers[1].inputs)
+			},
+		},
+		{
+			name: "clip_max_only",
+			build: func(b *runtime.Builder) {
+				b.Output("y", b.Op("clip", ops.Attrs{"min": math.Inf(-1), "max": -0.5}, in(b, "x", 2, 3)))
+			},
+			kinds: []string{"loadConstantND", "minBroadcastable"},
+			check: func(t *testing.T, m pbModel, _ *runtime.Artifact) {
+				require.Equal(t, []float32{-0.5}, m.layers[0].params.msg(2).floats(pbWeightFloat))
+			},
+		},
 		{
 			name:  "selu",
 			build: func(b *runtime.Builder) { b.Output("y", b.Op("selu", nil, in(b, "x", 5))) },
