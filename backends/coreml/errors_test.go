@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/backplane-ml/backplane/backends/ref"
 	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/ops/optest"
 	"github.com/backplane-ml/backplane/runtime"
@@ -177,18 +178,20 @@ func TestSymbolicDimsNeedBind(t *testing.T) {
 	require.Contains(t, err.Error(), "Bind")
 }
 
-// TestOptestCases converts every hand-computed case of the shared op test
-// suite twice, once with all operands as graph inputs and once with all but
-// the first as constants (where Core ML wants parameters). A conversion must
-// either fail with a named ErrUnsupported error or decode to a model that the
-// test interpreter runs to the case's hand-computed result. Nothing may panic.
+// TestOptestCases converts every case of the shared op test suite twice,
+// once with all operands as graph inputs and once with all but the first as
+// constants (where Core ML wants layer parameters): the hand-computed cases
+// against their expected outputs, the randomized ones against the reference
+// backend's evaluation of the op. A conversion must either fail with a named
+// ErrUnsupported error or decode to a model that the test interpreter runs to
+// the expected result. Nothing may panic.
 func TestOptestCases(t *testing.T) {
 	converted := map[string]bool{}
 	matched, refused := 0, 0
-	for _, c := range optest.Cases() {
+	try := func(name, op string, attrs ops.Attrs, inputs, want []*tensor.Tensor, tol tensor.Tolerance) {
 		for _, weights := range []bool{false, true} {
-			name := fmt.Sprintf("%s/weights=%v", c.Name, weights)
-			a, feeds, err := caseArtifact(c, weights)
+			name := fmt.Sprintf("%s/weights=%v", name, weights)
+			a, feeds, err := caseArtifact(op, attrs, inputs, len(want), weights)
 			if err != nil {
 				continue // not expressible as a graph (e.g. an omitted input before a present one)
 			}
@@ -203,40 +206,62 @@ func TestOptestCases(t *testing.T) {
 			}
 			data, err := Convert(a, Float32)
 			require.NoError(t, err, name)
-			m := decodeModel(t, data)
-			got := runDecoded(t, m, feeds)
-			tol := c.Tol
+			got := runDecoded(t, decodeModel(t, data), feeds)
 			if tol == (tensor.Tolerance{}) {
 				tol = optest.DefaultTolerance(tensor.Float32)
 			}
-			for i, w := range c.Want {
+			for i, w := range want {
 				cmp := tensor.Compare(got[a.Outputs[i].Name], w, tol)
 				require.True(t, cmp.Equal, "%s output %d: %v", name, i, cmp)
 			}
-			converted[c.Op] = true
+			converted[op] = true
 			matched++
 		}
 	}
-	t.Logf("%d case conversions matched their hand-computed results; %d were refused with a named error", matched, refused)
+	for _, c := range optest.Cases() {
+		try(c.Name, c.Op, c.Attrs, c.Inputs, c.Want, c.Tol)
+	}
+	for i, c := range optest.RandomCases() {
+		inputs := make([]*tensor.Tensor, len(c.Inputs))
+		for j, spec := range c.Inputs {
+			switch {
+			case spec.Omit:
+			case spec.Fixed != nil:
+				inputs[j] = spec.Fixed
+			default:
+				lo, hi := spec.Lo, spec.Hi
+				if lo == 0 && hi == 0 {
+					lo, hi = -1, 1
+				}
+				x, err := tensor.Rand(spec.DType, uint64(1000*i+j), lo, hi, spec.Shape...)
+				require.NoError(t, err, c.Name)
+				inputs[j] = x
+			}
+		}
+		want, err := ref.Eval(c.Op, c.Attrs, inputs...)
+		require.NoError(t, err, c.Name)
+		try(c.Name, c.Op, c.Attrs, inputs, want, c.Tol)
+	}
+	t.Logf("%d case conversions matched their expected results; %d were refused with a named error", matched, refused)
 	var missing []string
 	for _, op := range SupportedOps() {
 		if !converted[op] {
 			missing = append(missing, op)
 		}
 	}
-	t.Logf("%d of %d mapped ops converted and matched at least one hand-computed case; without a float32 case: %v",
+	t.Logf("%d of %d mapped ops converted and matched at least one case; without a float32 case: %v",
 		len(SupportedOps())-len(missing), len(SupportedOps()), missing)
 	require.GreaterOrEqual(t, len(converted), 40)
 }
 
-// caseArtifact builds a one-node artifact for an optest case: input 0 is a
-// graph input; the others are graph inputs too, or constants when weights is
-// set. It returns the feeds for the graph inputs.
-func caseArtifact(c optest.Case, weights bool) (*runtime.Artifact, map[string]*tensor.Tensor, error) {
+// caseArtifact builds a one-node artifact for an op case: input 0 is a graph
+// input; the others are graph inputs too, or constants when weights is set.
+// It returns the feeds for the graph inputs.
+func caseArtifact(op string, attrs ops.Attrs, inputs []*tensor.Tensor, outputs int, weights bool) (*runtime.Artifact, map[string]*tensor.Tensor, error) {
 	b := runtime.NewBuilder("case")
 	feeds := map[string]*tensor.Tensor{}
-	args := make([]runtime.Value, len(c.Inputs))
-	for i, x := range c.Inputs {
+	args := make([]runtime.Value, len(inputs))
+	for i, x := range inputs {
 		name := fmt.Sprintf("in%d", i)
 		switch {
 		case x == nil:
@@ -244,12 +269,11 @@ func caseArtifact(c optest.Case, weights bool) (*runtime.Artifact, map[string]*t
 		case i > 0 && weights:
 			args[i] = b.Weight(name, x)
 		default:
-			dims := runtime.Dims(x.Shape()...)
-			args[i] = b.Input(name, x.DType(), dims...)
+			args[i] = b.Input(name, x.DType(), runtime.Dims(x.Shape()...)...)
 			feeds[name] = x
 		}
 	}
-	outs := b.OpN(c.Op, len(c.Want), c.Attrs, args...)
+	outs := b.OpN(op, outputs, attrs, args...)
 	for i, o := range outs {
 		b.Output(fmt.Sprintf("out%d", i), o)
 	}
