@@ -53,7 +53,8 @@ func Convert(a *runtime.Artifact, p Precision) ([]byte, error) {
 // weight that must be a constant but is computed. Symbolic dimensions are
 // allowed (they are bound to 1 for the check); an artifact that does not
 // validate gives its validation error. It encodes no weights, so it is cheap
-// even for large models.
+// even for large models, and it does not depend on the precision: only
+// Convert with Float16 can find a weight beyond float16's range.
 func CheckSupport(a *runtime.Artifact) error {
 	c, err := newConverter(a, Float32, true)
 	if err != nil {

@@ -278,3 +278,23 @@ func TestConvertIsDeterministic(t *testing.T) {
 	require.Equal(t, map[string]string{"a": "first", "z": "last", "backplane.artifact": "det",
 		"backplane.precision": "fp32"}, m.meta)
 }
+
+func TestEveryMappedOpHasACase(t *testing.T) {
+	covered := map[string]bool{}
+	for _, c := range allOpCases() {
+		b := runtime.NewBuilder(c.name)
+		c.build(b)
+		a, err := b.Build()
+		require.NoError(t, err, c.name)
+		for _, n := range a.Nodes {
+			covered[n.Op] = true
+		}
+	}
+	var missing []string
+	for _, op := range SupportedOps() {
+		if !covered[op] {
+			missing = append(missing, op)
+		}
+	}
+	require.Empty(t, missing, "mapped ops without a decoded single-op case")
+}
