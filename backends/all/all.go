@@ -5,6 +5,8 @@
 package all
 
 import (
+	// Core ML: converts everywhere, runs on macOS with the bridge built in.
+	_ "github.com/backplane-ml/backplane/backends/coreml"
 	// The reference backend: pure Go, always available.
 	_ "github.com/backplane-ml/backplane/backends/ref"
 	// GoMLX: "xla" (PJRT plugin, when one is installed) and "gomlx" (pure Go).
