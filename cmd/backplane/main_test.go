@@ -129,3 +129,17 @@ func TestRunErrors(t *testing.T) {
 	require.Equal(t, 1, status)
 	require.Contains(t, stderr, "more than")
 }
+
+func TestBackendsSaysWhetherAModelIsSupported(t *testing.T) {
+	out, stderr, status := cli(t, "backends", "mlp")
+	require.Equal(t, 0, status, stderr)
+	require.Regexp(t, `^BACKEND\s+AVAILABLE\s+SUPPORTS mlp-784`, out)
+	require.Regexp(t, `(?m)^ref\s+yes\s+yes`, out, "the reference backend runs every catalog op")
+
+	_, stderr, status = cli(t, "backends", "no-such-model-or-file")
+	require.Equal(t, 1, status)
+	require.Contains(t, stderr, "no-such-model-or-file")
+
+	_, _, status = cli(t, "backends", "a", "b")
+	require.Equal(t, 2, status)
+}
