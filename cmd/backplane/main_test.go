@@ -143,3 +143,17 @@ func TestBackendsSaysWhetherAModelIsSupported(t *testing.T) {
 	_, _, status = cli(t, "backends", "a", "b")
 	require.Equal(t, 2, status)
 }
+
+func TestSoakShortRun(t *testing.T) {
+	out, stderr, status := cli(t, "soak", "-duration", "1200ms", "-interval", "200ms", "-workers", "4", "-models", "mlp")
+	require.Equal(t, 0, status, stderr+out)
+	require.Regexp(t, `(?m)^\s+TIME\s+PHASE\s+OK`, out)
+	// Phases alternate between a fault and clean, starting with errors.
+	require.Regexp(t, `(?m)^\s+\S+\s+error\s+\d+`, out)
+	require.Regexp(t, `(?m)^\s+\S+\s+clean\s+\d+`, out)
+	require.Contains(t, out, "0 wrong results, 0 untyped errors")
+	require.Regexp(t, `goroutines before \d+, after Close \d+`, out)
+
+	_, _, status = cli(t, "soak", "-rate", "2")
+	require.Equal(t, 2, status)
+}

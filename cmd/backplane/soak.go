@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/backplane-ml/backplane/models"
@@ -153,8 +152,10 @@ func soak(o soakOptions, stdout, stderr io.Writer) error {
 		}()
 	}
 
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "TIME\tPHASE\tOK\tTYPED ERRS\tWRONG\tUNTYPED\tRSS MiB\tHEAP MiB\tGOROUTINES\tBREAKERS\t")
+	// Fixed-width columns: rows are printed as the phases end, so a
+	// tabwriter could not align them.
+	const row = "%6s  %-13s  %8s  %10s  %5s  %7s  %7s  %8s  %10s  %s\n"
+	fmt.Fprintf(stdout, row, "TIME", "PHASE", "OK", "TYPED ERRS", "WRONG", "UNTYPED", "RSS MiB", "HEAP MiB", "GOROUTINES", "BREAKERS")
 	start := time.Now()
 	var first, last runtime.MemoryStats
 	for phase := 0; time.Since(start) < o.duration; phase++ {
@@ -173,10 +174,10 @@ func soak(o soakOptions, stdout, stderr io.Writer) error {
 			first = mem
 		}
 		last = mem
-		fmt.Fprintf(tw, "%v\t%s\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%s\t\n", time.Since(start).Round(time.Second), kind,
-			counts.ok.Load(), counts.typed.Load(), counts.wrong.Load(), counts.untyped.Load(),
-			mib(mem.RSS), mib(mem.HeapLive), mem.Goroutines, breakerStates(rt))
-		tw.Flush()
+		fmt.Fprintf(stdout, row, time.Since(start).Round(100*time.Millisecond), kind,
+			fmt.Sprint(counts.ok.Load()), fmt.Sprint(counts.typed.Load()), fmt.Sprint(counts.wrong.Load()),
+			fmt.Sprint(counts.untyped.Load()), fmt.Sprintf("%.1f", mib(mem.RSS)), fmt.Sprintf("%.1f", mib(mem.HeapLive)),
+			fmt.Sprint(mem.Goroutines), breakerStates(rt))
 	}
 	close(stop)
 	wg.Wait()
