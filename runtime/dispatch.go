@@ -18,9 +18,9 @@ const GroundTruth = "ref"
 
 // Policy configures how a model's backends are ordered for each run.
 type Policy struct {
-	// MinSamples is how many successful runs a backend needs before its
-	// observed latency ranks it (default 20). Until then it keeps its place
-	// in the static preference order, after the ranked backends.
+	// MinSamples is how many successful runs every backend of a model needs
+	// before the backends are ranked by observed latency (default 20); until
+	// then they are tried in static preference order.
 	MinSamples int64
 	// Exploration is the fraction of runs (default 0.02: one in 50) that try
 	// another backend first, taking the others in turn, so every capable
@@ -177,29 +177,24 @@ const reorderEvery = 16
 // maxRanked bounds the candidates ranked without allocating.
 const maxRanked = 16
 
-// reorder ranks the candidates: those with at least MinSamples successful
-// runs by smoothed latency, fastest first, then the rest in static
-// preference order. It stores a new order only when it changed, so the
-// steady state allocates nothing.
+// reorder ranks the candidates by smoothed latency, fastest first, once
+// every one of them has at least MinSamples successful runs; until then they
+// keep the static preference order. (Ranking only the backends that have
+// samples would let fallback traffic, which all lands on the last backend,
+// push ref ahead of a preferred backend that simply has not run much yet.)
+// It stores a new order only when it changed, so the steady state allocates
+// nothing.
 func (m *Model) reorder() {
 	if len(m.cands) < 2 || len(m.cands) > maxRanked {
 		return
 	}
 	var buf [maxRanked]*candidate
-	order := buf[:0]
-	for _, c := range m.cands {
-		if c.stats.successes.Load() >= m.rt.policy.MinSamples {
-			order = append(order, c)
-		}
-	}
-	for i := 1; i < len(order); i++ { // insertion sort by latency: a handful of backends
-		for j := i; j > 0 && order[j].stats.ewma() < order[j-1].stats.ewma(); j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
-	}
-	for _, c := range m.cands {
-		if c.stats.successes.Load() < m.rt.policy.MinSamples {
-			order = append(order, c)
+	order := append(buf[:0], m.cands...)
+	if m.allSampled() {
+		for i := 1; i < len(order); i++ { // insertion sort by latency: a handful of backends
+			for j := i; j > 0 && order[j].stats.ewma() < order[j-1].stats.ewma(); j-- {
+				order[j], order[j-1] = order[j-1], order[j]
+			}
 		}
 	}
 	cur := *m.order.Load()
@@ -214,6 +209,17 @@ func (m *Model) reorder() {
 		next := append([]*candidate(nil), order...)
 		m.order.Store(&next)
 	}
+}
+
+// allSampled reports whether every candidate has enough successful runs to
+// be ranked by latency.
+func (m *Model) allSampled() bool {
+	for _, c := range m.cands {
+		if c.stats.successes.Load() < m.rt.policy.MinSamples {
+			return false
+		}
+	}
+	return true
 }
 
 // pickExploration returns the index in order of the candidate to try first

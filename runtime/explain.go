@@ -14,8 +14,8 @@ type Decision struct {
 	// exploration, which sends a fraction Exploration of runs to a random
 	// other backend first).
 	Order []string
-	// Ranked is true when at least one backend has enough samples
-	// (MinSamples) to be ranked by latency; false means static preference.
+	// Ranked is true when every backend has enough samples (MinSamples) to
+	// be ranked by latency; false means static preference.
 	Ranked      bool
 	MinSamples  int64
 	Exploration float64
@@ -46,18 +46,19 @@ func (m *Model) Explain() Decision {
 	if len(order) < 2 {
 		d.Exploration = 0
 	}
+	d.Ranked = m.allSampled() && len(order) > 1
 	for i, c := range order {
 		s := c.snapshot(m.art.Name, now)
 		cd := CandidateDecision{Backend: c.name, Prepared: c.current() != nil, Stats: s,
 			Admits: s.Breaker.State == BreakerClosed || s.Breaker.State == BreakerHalfOpen ||
 				(s.Breaker.State == BreakerOpen && s.Breaker.OpenFor == 0)}
-		ranked := s.Successes >= m.rt.policy.MinSamples
-		d.Ranked = d.Ranked || ranked
 		switch {
-		case ranked:
+		case len(order) == 1:
+			cd.Reason = fmt.Sprintf("the only capable backend (%d runs)", s.Runs)
+		case d.Ranked:
 			cd.Reason = fmt.Sprintf("ranked by latency: smoothed %v, p50 %v over %d runs", round(s.Smoothed), round(s.Latency.P50), s.Successes)
 		default:
-			cd.Reason = fmt.Sprintf("static preference: %d of %d samples needed to rank", s.Successes, m.rt.policy.MinSamples)
+			cd.Reason = fmt.Sprintf("static preference: %d of the %d samples every backend needs before ranking", s.Successes, m.rt.policy.MinSamples)
 		}
 		switch s.Breaker.State {
 		case BreakerOpen:
@@ -90,9 +91,9 @@ func round(d time.Duration) time.Duration {
 // String renders the decision as a few lines for people.
 func (d Decision) String() string {
 	var b strings.Builder
-	policy := "static preference (no backend has enough samples yet)"
+	policy := "static preference (not every backend has enough samples yet)"
 	if d.Ranked {
-		policy = "lowest smoothed latency among backends with enough samples"
+		policy = "lowest smoothed latency"
 	}
 	fmt.Fprintf(&b, "model %q: order %s; policy: %s; exploration %.0f%%\n", d.Model,
 		strings.Join(d.Order, " > "), policy, 100*d.Exploration)

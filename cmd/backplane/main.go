@@ -3,7 +3,8 @@
 //	backplane backends            list backends and whether they can run here
 //	backplane run [flags] FILE    run a saved artifact or ONNX model on random, .npy or .pb inputs
 //	backplane check [flags] PATH  run ONNX backend-test folders and compare the outputs
-//	backplane demo                run zoo models on every available backend
+//	backplane demo                run zoo models on every available backend and through the dispatcher
+//	backplane soak [flags]        run mixed models under injected faults; report memory and goroutines
 //
 // Run "backplane COMMAND -h" for a command's flags.
 package main
@@ -30,7 +31,8 @@ func commands() []command {
 		{"backends", "list backends and whether they can run here", backendsCmd},
 		{"run", "run a saved artifact or ONNX model on random, .npy or .pb inputs", runCmd},
 		{"check", "run ONNX backend-test folders and compare the outputs", checkCmd},
-		{"demo", "run small zoo models on every available backend", demoCmd},
+		{"demo", "run the zoo models on every available backend and through the dispatcher", demoCmd},
+		{"soak", "run mixed models under injected faults, reporting RSS and goroutines over time", soakCmd},
 	}
 }
 

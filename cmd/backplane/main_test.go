@@ -72,7 +72,7 @@ func TestRunSavedArtifact(t *testing.T) {
 	require.Contains(t, out, "2 runs: p50")
 	// The runtime picks the most preferred backend that can run it (gomlx here, xla with a plugin).
 	require.Regexp(t, `served by (xla|gomlx) \(2\); 0 with fallbacks`, out)
-	require.Contains(t, out, "static preference: 2 of 20 samples needed to rank")
+	require.Contains(t, out, "static preference: 2 of the 20 samples every backend needs before ranking")
 	require.Regexp(t, `mlp-4-\[3\]-2\s+(xla|gomlx)\s+2\s+2\s+-`, out) // telemetry row: 2 runs, 2 ok, no failures
 	probs, err := npy.ReadFile(filepath.Join(dir, "probs.npy"))
 	require.NoError(t, err)
@@ -141,5 +141,19 @@ func TestBackendsSaysWhetherAModelIsSupported(t *testing.T) {
 	require.Contains(t, stderr, "no-such-model-or-file")
 
 	_, _, status = cli(t, "backends", "a", "b")
+	require.Equal(t, 2, status)
+}
+
+func TestSoakShortRun(t *testing.T) {
+	out, stderr, status := cli(t, "soak", "-duration", "1200ms", "-interval", "200ms", "-workers", "4", "-models", "mlp")
+	require.Equal(t, 0, status, stderr+out)
+	require.Regexp(t, `(?m)^\s+TIME\s+PHASE\s+OK`, out)
+	// Phases alternate between a fault and clean, starting with errors.
+	require.Regexp(t, `(?m)^\s+\S+\s+error\s+\d+`, out)
+	require.Regexp(t, `(?m)^\s+\S+\s+clean\s+\d+`, out)
+	require.Contains(t, out, "0 wrong results, 0 untyped errors")
+	require.Regexp(t, `goroutines before \d+, after Close \d+`, out)
+
+	_, _, status = cli(t, "soak", "-rate", "2")
 	require.Equal(t, 2, status)
 }
