@@ -1,0 +1,39 @@
+package xla
+
+import (
+	gobackends "github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/backplane-ml/backplane/ops"
+)
+
+// Lowering of lrn (ops/norm.go).
+
+func init() { registerLowering("lrn", lowerLRN) }
+
+// lowerLRN computes the square sums with a window sum along the channel axis
+// (window size, stride 1, padded floor((size−1)/2) before and
+// ceil((size−1)/2) after, so channel c sums channels c−floor(...) to
+// c+ceil(...) that exist), then y = x / (bias + alpha/size · sum)^beta.
+// float16 and bfloat16 compute in float32 and round once.
+func lowerLRN(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
+	x := in[0]
+	a := c.Node.Attrs
+	size := a.Int("size", 1)
+	alpha := a.Float("alpha", ops.LRNDefaultAlpha)
+	beta := a.Float("beta", ops.LRNDefaultBeta)
+	bias := a.Float("bias", ops.LRNDefaultBias)
+	d := x.DType()
+	if d == dtypes.Float16 || d == dtypes.BFloat16 {
+		x = graph.ConvertDType(x, dtypes.Float32)
+	}
+	rank := x.Rank()
+	dims, pads := ones(rank), make([][2]int, rank)
+	dims[1] = size
+	pads[1] = [2]int{(size - 1) / 2, size / 2}
+	sq := graph.BackendReduceWindow(graph.Square(x), gobackends.ReduceOpSum, dims, ones(rank), nil, nil, pads)
+	scale := graph.AddScalar(graph.MulScalar(sq, alpha/float64(size)), bias)
+	y := graph.Div(x, graph.Pow(scale, graph.Scalar(c.g, x.DType(), beta)))
+	return one(graph.ConvertDType(y, d)), nil
+}
