@@ -13,9 +13,10 @@ import (
 func init() { registerLowering("lrn", lowerLRN) }
 
 // lowerLRN computes the square sums with a window sum along the channel axis
-// (window size, stride 1, padded floor((size−1)/2) before and
-// ceil((size−1)/2) after, so channel c sums channels c−floor(...) to
-// c+ceil(...) that exist), then y = x / (bias + alpha/size · sum)^beta.
+// (window size, stride 1, zero-padded floor((size−1)/2) before and
+// ceil((size−1)/2) after, so channel c sums the channels c−floor(...) to
+// c+ceil(...) that exist; by taps or ReduceWindow as lower_window.go says),
+// then y = x / (bias + alpha/size · sum)^beta.
 // float16 and bfloat16 compute in float32 and round once.
 func lowerLRN(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	x := in[0]
@@ -29,10 +30,15 @@ func lowerLRN(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 		x = graph.ConvertDType(x, dtypes.Float32)
 	}
 	rank := x.Rank()
-	dims, pads := ones(rank), make([][2]int, rank)
-	dims[1] = size
-	pads[1] = [2]int{(size - 1) / 2, size / 2}
-	sq := graph.BackendReduceWindow(graph.Square(x), gobackends.ReduceOpSum, dims, ones(rank), nil, nil, pads)
+	w := window{dims: ones(rank), strides: ones(rank), dilations: ones(rank), pads: make([][2]int, rank)}
+	w.dims[1] = size
+	w.pads[1] = [2]int{(size - 1) / 2, size / 2}
+	var sq *graph.Node
+	if byTaps(c, size) {
+		sq = w.combineTaps(graph.Square(x), graph.ScalarZero(c.g, x.DType()), graph.Add, x.Shape().Dimensions)
+	} else {
+		sq = w.reduce(graph.Square(x), gobackends.ReduceOpSum, x.Shape().Dimensions)
+	}
 	scale := graph.AddScalar(graph.MulScalar(sq, alpha/float64(size)), bias)
 	y := graph.Div(x, graph.Pow(scale, graph.Scalar(c.g, x.DType(), beta)))
 	return one(graph.ConvertDType(y, d)), nil

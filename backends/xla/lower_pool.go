@@ -12,8 +12,10 @@ import (
 )
 
 // Lowerings of max_pool, avg_pool, global_avg_pool and global_max_pool
-// (ops/pool.go) onto GoMLX's native ReduceWindow, with the geometry of
-// ops.ResolvePool, the resolver the reference backend uses.
+// (ops/pool.go): window pools by taps on the pure-Go engine and by
+// ReduceWindow on XLA (lower_window.go says why), with the geometry of
+// ops.ResolvePool, the resolver the reference backend uses; global pools are
+// plain reductions.
 
 func init() {
 	registerLowering("max_pool", lowerMaxPool)
@@ -22,29 +24,16 @@ func init() {
 	registerLowering("global_max_pool", lowerGlobalPool(false))
 }
 
-// window is a ReduceWindow configuration over all of x's axes (batch and
-// channel axes get a window of 1), with the padding that makes it produce
-// the resolved output dims.
-type window struct {
-	dims, strides, dilations []int
-	pads                     [][2]int
-	// out is what ReduceWindow produces; it can exceed the resolved output
-	// by one position per dim in ceil mode (see poolWindow), which is sliced off.
-	out []int
-}
-
-// poolWindow builds the ReduceWindow configuration of a pooling geometry on
-// x's shape. The resolved pads are the explicit ones; in ceil mode the last
+// poolWindow is the window of a pooling geometry on x's shape, and the
+// output dims. The resolved pads are the explicit ones; in ceil mode the last
 // window may reach past the end padding, so the end padding grows by the
-// overhang. Padding never contributes to a window: both engines skip it for
-// a max (or pad with −Inf) and add zeros for a sum, and the divisor of a
-// mean is computed separately (poolDivisor).
+// overhang (ReduceWindow may then produce one position more than the
+// output, which window.reduce slices off). Padding never counts: a max pads
+// with its identity (or ReduceWindow skips it), a sum with zeros, and the
+// divisor of a mean is computed separately (poolDivisor).
 func poolWindow(x tensor.Shape, g ops.PoolGeometry) window {
 	k := len(x) - 2
-	w := window{
-		dims: ones(len(x)), strides: ones(len(x)), dilations: ones(len(x)),
-		pads: make([][2]int, len(x)), out: append([]int(nil), x...),
-	}
+	w := window{dims: ones(len(x)), strides: ones(len(x)), dilations: ones(len(x)), pads: make([][2]int, len(x))}
 	for i := range k {
 		d, ek := x[2+i], g.Dilations[i]*(g.Kernel[i]-1)+1
 		lo, hi := g.Pads[i], g.Pads[k+i]
@@ -52,39 +41,16 @@ func poolWindow(x tensor.Shape, g ops.PoolGeometry) window {
 		hi += max(0, need-(d+lo+hi))
 		w.dims[2+i], w.strides[2+i], w.dilations[2+i] = g.Kernel[i], g.Strides[i], g.Dilations[i]
 		w.pads[2+i] = [2]int{lo, hi}
-		w.out[2+i] = (d+lo+hi-ek)/g.Strides[i] + 1
 	}
 	return w
 }
 
-func ones(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = 1
-	}
-	return s
-}
-
-// reduce applies the window to x and slices the result to the resolved
-// output dims.
-func (w window) reduce(x *graph.Node, op gobackends.ReduceOpType, out tensor.Shape) *graph.Node {
-	y := graph.BackendReduceWindow(x, op, w.dims, w.strides, nil, w.dilations, w.pads)
-	if sameDims(w.out, out) {
-		return y
-	}
-	specs := make([]graph.SliceAxisSpec, len(out))
-	for i, d := range out {
-		specs[i] = graph.AxisRange(0, d)
-	}
-	return graph.Slice(y, specs...)
-}
-
 // lowerMaxPool takes the window maximum. A window holding no input element
-// (possible with dilation) gives the reduction's start, −Inf or the integer
-// minimum, as the catalog says. NaN wins: the pure-Go engine's window
-// maximum is Go's max, which returns NaN when either operand is; for XLA,
-// whose maximum's NaN rule is the backend's, a NaN is detected per window
-// explicitly (a window sum of isNaN) and selected.
+// (possible with dilation or in ceil mode) gives −Inf or the integer
+// minimum, as the catalog says. NaN wins: the pure-Go engine's elementwise
+// maximum is Go's max, which returns NaN when either operand is; with
+// ReduceWindow, whose maximum's NaN rule is the engine's, a NaN is detected
+// per window explicitly (a window maximum of isNaN) and selected.
 func lowerMaxPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	x := in[0]
 	g, err := ops.ResolvePool(c.In[0].Shape, c.Node.Attrs, false)
@@ -97,6 +63,9 @@ func lowerMaxPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 		return one(graph.BroadcastToDims(emptyMax(c), out...)), nil
 	}
 	w := poolWindow(c.In[0].Shape, g)
+	if byTaps(c, w.taps()) {
+		return one(w.combineTaps(x, emptyMax(c), graph.Max, out)), nil
+	}
 	d := x.DType()
 	// GoMLX v0.26.0's pure-Go engine starts an int8 window maximum from an
 	// int16 (dtypes.Int8.LowestValue) and fails; int32 holds int8 exactly.
@@ -106,7 +75,7 @@ func lowerMaxPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 		// An empty window gave int32's minimum; int8's is the catalog's.
 		y = graph.ConvertDType(graph.Max(y, graph.Const(c.g, int32(math.MinInt8))), d)
 	}
-	if d.IsFloat() && c.Engine != GoMLXName {
+	if d.IsFloat() {
 		hasNaN := w.reduce(graph.ConvertDType(graph.IsNaN(in[0]), d), gobackends.ReduceOpMax, out)
 		y = graph.Where(graph.GreaterThan(hasNaN, graph.ScalarZero(c.g, d)), graph.Scalar(c.g, d, math.NaN()), y)
 	}
@@ -138,10 +107,13 @@ func lowerAvgPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	}
 	out := c.Out[0].Shape
 	var sum *graph.Node
-	if c.In[0].Shape.NumElements() == 0 {
+	switch w := poolWindow(c.In[0].Shape, g); {
+	case c.In[0].Shape.NumElements() == 0:
 		sum = zerosOut(c)
-	} else {
-		sum = poolWindow(c.In[0].Shape, g).reduce(x, gobackends.ReduceOpSum, out)
+	case byTaps(c, w.taps()):
+		sum = w.combineTaps(x, graph.ScalarZero(c.g, x.DType()), graph.Add, out)
+	default:
+		sum = w.reduce(x, gobackends.ReduceOpSum, out)
 	}
 	divShape := append([]int{1, 1}, g.Out...)
 	divisor := graph.Reshape(graph.Const(c.g, poolDivisor(c.In[0].Shape, g)), divShape...)
