@@ -71,7 +71,10 @@ func convByMatmul(x, w *graph.Node, g ops.ConvGeometry, out tensor.Shape) *graph
 	x = padWith(x, win.pads, graph.ScalarZero(x.Graph(), x.DType()))
 	sliceDims := append([]int{n, ch}, g.Out...)
 	if cg == 1 && grp > 1 {
-		return depthwiseByTaps(win.tapSlices(x, sliceDims), w, out)
+		// Sums of products in float32, rounded once (DotGeneral does the same
+		// for float16 and bfloat16 inside).
+		y := depthwiseByTaps(win.tapSlices(toFloat32(x), sliceDims), toFloat32(w), out)
+		return graph.ConvertDType(y, x.DType())
 	}
 	var patches *graph.Node
 	if taps == 1 && allOnes(g.Strides) { // a 1x1 convolution: x is its own patch matrix

@@ -48,7 +48,7 @@ func withNaN(x *tensor.Tensor, i int) *tensor.Tensor {
 // dilations together, windows that start in the padding or reach past it
 // in ceil mode, windows holding no input element, NaN inside padded windows.
 func windowCases() []windowCase {
-	return []windowCase{
+	cases := []windowCase{
 		{"conv/stride_and_dilation", "conv", ops.Attrs{"strides": []int{2, 3}, "dilations": []int{2, 1}, "pads": []int{1, 2, 0, 1}},
 			[]*tensor.Tensor{rnd(1, 2, 3, 11, 10), rnd(2, 4, 3, 3, 2), rnd(3, 4)}},
 		{"conv/depthwise_multiplier_strided", "conv", ops.Attrs{"group": 3, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}},
@@ -98,6 +98,36 @@ func windowCases() []windowCase {
 		{"lrn/even_size_3d", "lrn", ops.Attrs{"size": 4, "alpha": 0.5, "beta": 0.6, "bias": 1.5}, []*tensor.Tensor{rnd(29, 2, 7, 3, 2, 2)}},
 		{"lrn/size_beyond_channels", "lrn", ops.Attrs{"size": 9}, []*tensor.Tensor{rnd(30, 1, 3, 4)}},
 	}
+	// bfloat16 and float64 through every window op.
+	for _, d := range []tensor.DType{tensor.BFloat16, tensor.Float64} {
+		cases = append(cases,
+			windowCase{"conv/" + d.String(), "conv", ops.Attrs{"pads": []int{1, 1, 1, 1}, "strides": []int{2, 1}},
+				[]*tensor.Tensor{as(d, rnd(43, 1, 3, 6, 5)), as(d, rnd(44, 4, 3, 3, 3)), as(d, rnd(45, 4))}},
+			windowCase{"conv/depthwise_" + d.String(), "conv", ops.Attrs{"group": 3, "pads": []int{1, 1, 1, 1}},
+				[]*tensor.Tensor{as(d, rnd(46, 1, 3, 5, 5)), as(d, rnd(47, 3, 1, 3, 3))}},
+			windowCase{"conv_transpose/" + d.String(), "conv_transpose", ops.Attrs{"strides": []int{2, 2}, "pads": []int{1, 0, 0, 1}},
+				[]*tensor.Tensor{as(d, rnd(48, 1, 2, 3, 4)), as(d, rnd(49, 2, 3, 3, 3)), as(d, rnd(50, 3))}},
+			windowCase{"max_pool/" + d.String(), "max_pool", ops.Attrs{"kernel_shape": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}},
+				[]*tensor.Tensor{as(d, rnd(51, 1, 2, 7, 7))}},
+			windowCase{"avg_pool/" + d.String(), "avg_pool", ops.Attrs{"kernel_shape": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}},
+				[]*tensor.Tensor{as(d, rnd(52, 1, 2, 7, 7))}},
+			windowCase{"avg_pool/empty_spatial_" + d.String(), "avg_pool", ops.Attrs{"kernel_shape": []int{2}, "pads": []int{1, 1}},
+				[]*tensor.Tensor{as(d, rnd(56, 1, 1, 0))}},
+			windowCase{"global_avg_pool/" + d.String(), "global_avg_pool", nil, []*tensor.Tensor{as(d, rnd(53, 1, 2, 7, 7))}},
+			windowCase{"global_max_pool/" + d.String(), "global_max_pool", nil, []*tensor.Tensor{as(d, rnd(54, 1, 2, 7, 7))}},
+			windowCase{"lrn/" + d.String(), "lrn", ops.Attrs{"size": 3}, []*tensor.Tensor{as(d, rnd(55, 1, 4, 3, 3))}},
+		)
+	}
+	return cases
+}
+
+// as converts x to dtype d.
+func as(d tensor.DType, x *tensor.Tensor) *tensor.Tensor {
+	y, err := x.AsType(d)
+	if err != nil {
+		panic(err)
+	}
+	return y
 }
 
 // TestWindowOpsMatchRef runs each windowCase on the pure-Go engine and

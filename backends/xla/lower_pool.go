@@ -6,6 +6,7 @@ import (
 	gobackends "github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 
 	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/tensor"
@@ -100,7 +101,7 @@ func emptyMax(c *nodeCtx) *graph.Node {
 // mode overhang). The counts depend on shapes only, so they are computed
 // here and enter the graph as a constant.
 func lowerAvgPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
-	x := in[0]
+	x := toFloat32(in[0]) // float16 and bfloat16 sum in float32, rounded once
 	g, err := ops.ResolvePool(c.In[0].Shape, c.Node.Attrs, true)
 	if err != nil {
 		return nil, err
@@ -109,7 +110,7 @@ func lowerAvgPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	var sum *graph.Node
 	switch w := poolWindow(c.In[0].Shape, g); {
 	case c.In[0].Shape.NumElements() == 0:
-		sum = zerosOut(c)
+		sum = graph.Zeros(c.g, shapes.Make(x.DType(), out...))
 	case byTaps(c, w.taps()):
 		sum = w.combineTaps(x, graph.ScalarZero(c.g, x.DType()), graph.Add, out)
 	default:
@@ -120,7 +121,7 @@ func lowerAvgPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	if x.DType() != dtypes.Float64 {
 		divisor = graph.ConvertDType(divisor, x.DType()) // counts are small integers: exact
 	}
-	return one(graph.Div(sum, divisor)), nil // 0/0 is NaN: a window with nothing to count
+	return one(graph.ConvertDType(graph.Div(sum, divisor), in[0].DType())), nil // 0/0 is NaN: a window with nothing to count
 }
 
 // poolDivisor returns, for each output position of the spatial dims (row

@@ -2,6 +2,7 @@ package xla
 
 import (
 	gobackends "github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
 	"github.com/backplane-ml/backplane/tensor"
@@ -115,6 +116,15 @@ func padWith(x *graph.Node, pads [][2]int, fill *graph.Node) *graph.Node {
 			parts = append(parts, graph.BroadcastToDims(fill, dims...))
 		}
 		x = graph.Concatenate(parts, axis)
+	}
+	return x
+}
+
+// toFloat32 converts float16 and bfloat16 to float32 (exactly), for sums
+// that would otherwise round at every step; other dtypes pass unchanged.
+func toFloat32(x *graph.Node) *graph.Node {
+	if d := x.DType(); d == dtypes.Float16 || d == dtypes.BFloat16 {
+		return graph.ConvertDType(x, dtypes.Float32)
 	}
 	return x
 }
