@@ -25,11 +25,11 @@ func init() {
 	registerLowering("global_max_pool", lowerGlobalPool(false))
 }
 
-// poolWindow is the window of a pooling geometry on x's shape, and the
-// output dims. The resolved pads are the explicit ones; in ceil mode the last
-// window may reach past the end padding, so the end padding grows by the
-// overhang (ReduceWindow may then produce one position more than the
-// output, which window.reduce slices off). Padding never counts: a max pads
+// poolWindow is the window of a pooling geometry on x's shape. The resolved
+// pads are the explicit ones; in ceil mode the last window may reach past
+// the end padding, so the end padding grows by the overhang (ReduceWindow
+// may then produce one position more than the output, which window.reduce
+// slices off). Padding never counts: a max pads
 // with its identity (or ReduceWindow skips it), a sum with zeros, and the
 // divisor of a mean is computed separately (poolDivisor).
 func poolWindow(x tensor.Shape, g ops.PoolGeometry) window {
@@ -47,7 +47,7 @@ func poolWindow(x tensor.Shape, g ops.PoolGeometry) window {
 }
 
 // lowerMaxPool takes the window maximum. A window holding no input element
-// (possible with dilation or in ceil mode) gives −Inf or the integer
+// (possible with dilation) gives −Inf or the integer
 // minimum, as the catalog says. NaN wins: the pure-Go engine's elementwise
 // maximum is Go's max, which returns NaN when either operand is; with
 // ReduceWindow, whose maximum's NaN rule is the engine's, a NaN is detected
