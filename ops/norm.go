@@ -200,6 +200,17 @@ func normBroadcastsTo(s, to tensor.Shape) bool {
 	return true
 }
 
+// Attribute defaults of lrn (ONNX's), exported so that every backend applies
+// the same values as the reference kernel.
+const (
+	// LRNDefaultAlpha is lrn's alpha when the attribute is absent.
+	LRNDefaultAlpha = 1e-4
+	// LRNDefaultBeta is lrn's beta when absent.
+	LRNDefaultBeta = 0.75
+	// LRNDefaultBias is lrn's bias when absent.
+	LRNDefaultBias = 1.0
+)
+
 func lrnInfer(in []Type, a Attrs) ([]Type, error) {
 	if err := requireFloat(in, 0); err != nil {
 		return nil, err

@@ -186,7 +186,7 @@ func layerNormKernel(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tenso
 
 func lrnKernel(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor, error) {
 	size := a.Int("size", 1)
-	alpha, beta, bias := a.Float("alpha", 1e-4), a.Float("beta", 0.75), a.Float("bias", 1.0)
+	alpha, beta, bias := a.Float("alpha", ops.LRNDefaultAlpha), a.Float("beta", ops.LRNDefaultBeta), a.Float("bias", ops.LRNDefaultBias)
 	x := in[0].Float64s()
 	n, c, spatial := normChannels(in[0].Shape())
 	below, above := (size-1)/2, size/2 // floor((size−1)/2) and ceil((size−1)/2)

@@ -1,0 +1,11 @@
+package xla
+
+// SetGoNative makes the pure-Go engine lower convolutions and window pools
+// with GoMLX's native ops (ConvGeneral, ReduceWindow), the lowerings XLA
+// gets, until restore is called. For tests and benchmarks, which must not
+// build graphs concurrently meanwhile.
+func SetGoNative(native bool) (restore func()) {
+	old := goNative
+	goNative = native
+	return func() { goNative = old }
+}

@@ -1,0 +1,138 @@
+package xla
+
+import (
+	gobackends "github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/backplane-ml/backplane/tensor"
+)
+
+// Sliding windows (convolutions, pooling, lrn) on the two engines.
+//
+// XLA gets GoMLX's native window ops, ConvGeneral and ReduceWindow. The
+// pure-Go engine's versions (GoMLX v0.26.0) walk every output and window
+// position through generic index iterators on one core: its ConvGeneral is 5 to 30 times
+// slower than the reference backend on the zoo's layers, its ReduceWindow
+// (with the NaN check) 7 times slower on ResNet-50's max pool
+// (BenchmarkConv, BenchmarkMaxPool; by taps that max pool takes 14 ms,
+// ReduceWindow 189 ms, the reference backend 25 ms).
+// So there a window becomes its taps: one strided slice of the padded input
+// per window position, combined by elementwise ops (which have tight loops
+// for same-shape operands) or fed to DotGeneral (blocked and parallel).
+// That costs one output-sized slice per tap, so kernels of more than
+// maxTapSlices taps keep the native op.
+
+// maxTapSlices bounds the taps lowered as slices (one graph node each).
+const maxTapSlices = 256
+
+// goNative makes the pure-Go engine lower windows with the native ops, as
+// XLA does; tests set it to check those lowerings here, where XLA is
+// absent, and benchmarks to compare.
+var goNative = false
+
+// byTaps reports whether a window of taps positions is lowered by taps.
+func byTaps(c *nodeCtx, taps int) bool {
+	return c.Engine == GoMLXName && !goNative && taps <= maxTapSlices
+}
+
+// window is a sliding-window configuration over all of an operand's axes
+// (a window of 1 on the axes it does not slide on).
+type window struct {
+	dims, strides, dilations []int
+	pads                     [][2]int // before, after; >= 0
+}
+
+// taps is the number of positions in one window.
+func (w window) taps() int { return tensor.Shape(w.dims).NumElements() }
+
+// reduce applies ReduceWindow, and slices the result to out's dims where
+// the padding lets it produce more.
+func (w window) reduce(x *graph.Node, op gobackends.ReduceOpType, out tensor.Shape) *graph.Node {
+	y := graph.BackendReduceWindow(x, op, w.dims, w.strides, nil, w.dilations, w.pads)
+	if sameDims(y.Shape().Dimensions, out) {
+		return y
+	}
+	specs := make([]graph.SliceAxisSpec, len(out))
+	for i, d := range out {
+		specs[i] = graph.AxisRange(0, d)
+	}
+	return graph.Slice(y, specs...)
+}
+
+// combineTaps pads x with fill (a scalar) and folds the slices of the
+// window's taps, each with out's dims, with combine.
+func (w window) combineTaps(x, fill *graph.Node, combine func(a, b *graph.Node) *graph.Node, out tensor.Shape) *graph.Node {
+	var acc *graph.Node
+	for _, s := range w.tapSlices(padWith(x, w.pads, fill), out) {
+		if acc == nil {
+			acc = s
+		} else {
+			acc = combine(acc, s)
+		}
+	}
+	return acc
+}
+
+// tapSlices returns, for each window position in row-major order, the
+// strided slice of the padded x it reads for every output position: out's dims.
+func (w window) tapSlices(x *graph.Node, out tensor.Shape) []*graph.Node {
+	rank := len(w.dims)
+	slices := make([]*graph.Node, 0, w.taps())
+	tap := make([]int, rank)
+	for range w.taps() {
+		specs := make([]graph.SliceAxisSpec, rank)
+		for i := range rank {
+			start := tap[i] * w.dilations[i]
+			specs[i] = graph.AxisRange(start, start+(out[i]-1)*w.strides[i]+1).Stride(w.strides[i])
+		}
+		slices = append(slices, graph.Slice(x, specs...))
+		for i := rank - 1; i >= 0; i-- { // next tap, last axis fastest
+			if tap[i]++; tap[i] < w.dims[i] {
+				break
+			}
+			tap[i] = 0
+		}
+	}
+	return slices
+}
+
+// padWith pads x with the scalar fill, pads[i] before and after axis i, by
+// concatenation (the pure-Go engine has no Pad).
+func padWith(x *graph.Node, pads [][2]int, fill *graph.Node) *graph.Node {
+	for axis, p := range pads {
+		if p[0] == 0 && p[1] == 0 {
+			continue
+		}
+		dims := append([]int(nil), x.Shape().Dimensions...)
+		var parts []*graph.Node
+		if p[0] > 0 {
+			dims[axis] = p[0]
+			parts = append(parts, graph.BroadcastToDims(fill, dims...))
+		}
+		parts = append(parts, x)
+		if p[1] > 0 {
+			dims[axis] = p[1]
+			parts = append(parts, graph.BroadcastToDims(fill, dims...))
+		}
+		x = graph.Concatenate(parts, axis)
+	}
+	return x
+}
+
+// toFloat32 converts float16 and bfloat16 to float32 (exactly), for sums
+// that would otherwise round at every step; other dtypes pass unchanged.
+func toFloat32(x *graph.Node) *graph.Node {
+	if d := x.DType(); d == dtypes.Float16 || d == dtypes.BFloat16 {
+		return graph.ConvertDType(x, dtypes.Float32)
+	}
+	return x
+}
+
+func ones(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = 1
+	}
+	return s
+}
