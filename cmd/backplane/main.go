@@ -31,6 +31,7 @@ func commands() []command {
 		{"run", "run a saved artifact or ONNX model on random, .npy or .pb inputs", runCmd},
 		{"check", "run ONNX backend-test folders and compare the outputs", checkCmd},
 		{"demo", "run small zoo models on every available backend", demoCmd},
+		{"export", "write a saved artifact or ONNX model as an ONNX model", exportCmd},
 	}
 }
 
