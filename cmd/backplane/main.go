@@ -5,6 +5,7 @@
 //	backplane check [flags] PATH  run ONNX backend-test folders and compare the outputs
 //	backplane demo                run zoo models on every available backend and through the dispatcher
 //	backplane soak [flags]        run mixed models under injected faults; report memory and goroutines
+//	backplane export [flags] FILE write a saved artifact or ONNX model as an ONNX model
 //
 // Run "backplane COMMAND -h" for a command's flags.
 package main
@@ -33,6 +34,7 @@ func commands() []command {
 		{"check", "run ONNX backend-test folders and compare the outputs", checkCmd},
 		{"demo", "run the zoo models on every available backend and through the dispatcher", demoCmd},
 		{"soak", "run mixed models under injected faults, reporting RSS and goroutines over time", soakCmd},
+		{"export", "write a saved artifact or ONNX model as an ONNX model", exportCmd},
 	}
 }
 

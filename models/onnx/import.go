@@ -1,5 +1,6 @@
 // Package onnx imports ONNX models into backplane artifacts, so that every
-// backend can run them.
+// backend can run them, and exports artifacts as ONNX models (Export), so
+// that peer runtimes can run every backplane model.
 //
 // ONNX ops are mapped onto the op catalog (package ops), decomposing where the
 // catalog has no direct equivalent, with the attribute and input differences
