@@ -4,7 +4,7 @@ GO      ?= go
 # fail at its deadline with "context deadline exceeded" (golang/go#75804).
 FUZZTIME ?= 200000x
 
-.PHONY: test vet fmt-check unit fuzz bench demo
+.PHONY: test vet fmt-check unit fuzz bench demo coreml coreml-test
 
 test: fmt-check vet unit fuzz
 
@@ -17,6 +17,8 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 ./...
+	# The Core ML backend's bridge glue against the bridge's C test double (Linux only).
+	if [ "$$(uname)" = Linux ]; then $(GO) test -race -count=1 -tags coremldouble ./backends/coreml/...; fi
 
 # Short runs of every fuzz target (one target per go test invocation).
 fuzz:
@@ -33,3 +35,20 @@ bench:
 
 demo:
 	$(GO) run ./cmd/backplane demo
+
+# Core ML (macOS 12+ with Xcode's swift): build the Swift bridge, then the Go
+# side with -tags coreml, which links it. Elsewhere the coreml backend is
+# built unavailable and its binding is tested against a C test double.
+coreml:
+	@if [ "$$(uname)" != Darwin ]; then \
+		echo "make coreml needs macOS 12+ with Xcode (swift); on $$(uname) the coreml backend is registered as unavailable and its Go binding is tested against a C test double by make test"; \
+		exit 1; fi
+	cd bridge/swift && swift build -c release
+	$(GO) vet -tags coreml ./backends/coreml/...
+	$(GO) build -tags coreml ./...
+
+coreml-test: coreml
+	cd bridge/swift && swift test
+	$(GO) test -count=1 -tags coreml ./backends/coreml/...
+	$(GO) run -tags coreml ./cmd/backplane check --backend coreml ../shared/testdata/onnx || true
+	$(GO) run -tags coreml ./cmd/backplane demo

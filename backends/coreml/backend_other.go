@@ -1,4 +1,4 @@
-//go:build !(darwin && cgo && coreml)
+//go:build !((darwin && cgo && coreml) || (linux && cgo && coremldouble))
 
 package coreml
 

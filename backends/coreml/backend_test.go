@@ -1,3 +1,5 @@
+//go:build !coremldouble
+
 package coreml
 
 import (

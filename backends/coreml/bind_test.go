@@ -86,3 +86,18 @@ func TestBindValidatesTheBoundGraph(t *testing.T) {
 	require.ErrorIs(t, err, runtime.ErrInvalidArtifact)
 	require.Equal(t, "r", e.Node)
 }
+
+func TestParseComputeUnits(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want ComputeUnits
+	}{{"", All}, {"all", All}, {"cpu", CPUOnly}, {"cpu+gpu", CPUAndGPU}, {"cpu+ane", CPUAndNeuralEngine}} {
+		got, err := ParseComputeUnits(c.in)
+		require.NoError(t, err)
+		require.Equal(t, c.want, got)
+	}
+	_, err := ParseComputeUnits("ane")
+	require.ErrorContains(t, err, "BACKPLANE_COREML_UNITS")
+	b := &Backend{envErr: err}
+	require.ErrorIs(t, b.Available(), runtime.ErrUnavailable)
+}
