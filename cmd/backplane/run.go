@@ -124,6 +124,7 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 	lat := make([]time.Duration, 0, o.iters)
 	served := map[string]int{}
 	fallbacks := 0
+	memBefore := runtime.ReadMemoryStats()
 	for range o.iters {
 		rctx, cancel := ctx, context.CancelFunc(func() {})
 		if o.timeout > 0 {
@@ -149,6 +150,9 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 	slices.Sort(lat)
 	fmt.Fprintf(stdout, "%d runs: p50 %v, p90 %v, min %v, max %v; served by %s; %d with fallbacks\n", len(lat),
 		percentile(lat, 0.5), percentile(lat, 0.9), lat[0], lat[len(lat)-1], servedText(served), fallbacks)
+	memAfter := runtime.ReadMemoryStats()
+	fmt.Fprintf(stdout, "RSS before the runs %.1f MiB, after %.1f MiB (%+.1f MiB over %d runs)\n",
+		mib(memBefore.RSS), mib(memAfter.RSS), mib(memAfter.RSS)-mib(memBefore.RSS), len(lat))
 	fmt.Fprintf(stdout, "dispatch after %d runs:\n%s\n", len(lat), m.Explain())
 	writeTelemetry(stdout, rt.Telemetry().Snapshot())
 	if o.outDir != "" {
