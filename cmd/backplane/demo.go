@@ -93,11 +93,13 @@ func demoModel(ctx context.Context, tw io.Writer, zm models.ZooModel, batch, ite
 	if err != nil {
 		return err
 	}
-	want, _, err := timeOn(ctx, art, feed, runtime.WithBackends("ref"), 0, 0)
+	// ref is the ground truth: its (timed) outputs are what every other row is
+	// compared with. It has nothing to compile, so it needs no warm-up run.
+	want, refLat, err := timeOn(ctx, art, feed, runtime.WithBackends(runtime.GroundTruth), iters, budget, false)
 	if err != nil {
 		return fmt.Errorf("ref: %w", err)
 	}
-	chosen, err := dispatcherChoice(ctx, art, feed, iters, budget)
+	chosen, err := dispatcherChoice(ctx, art, feed)
 	if err != nil {
 		return fmt.Errorf("dispatcher: %w", err)
 	}
@@ -111,7 +113,10 @@ func demoModel(ctx context.Context, tw io.Writer, zm models.ZooModel, batch, ite
 			fmt.Fprintf(tw, "%s\t%.3g\t%s\t-\t-\t-\tunsupported: %s\t\t\n", zm.Name, gflop, b.Name(), unsupportedWhat(err))
 			continue
 		}
-		got, lat, err := timeOn(ctx, art, feed, runtime.WithBackends(b.Name()), iters, budget)
+		got, lat := want, refLat
+		if b.Name() != runtime.GroundTruth {
+			got, lat, err = timeOn(ctx, art, feed, runtime.WithBackends(b.Name()), iters, budget, true)
+		}
 		if err != nil {
 			fmt.Fprintf(tw, "%s\t%.3g\t%s\t-\t-\t-\tfailed: %v\t\t\n", zm.Name, gflop, b.Name(), err)
 			continue
@@ -132,10 +137,10 @@ func demoModel(ctx context.Context, tw io.Writer, zm models.ZooModel, batch, ite
 }
 
 // timeOn loads the artifact on a runtime built with opt, runs it once to warm
-// up (compile caches, first-touch allocation), then up to iters timed runs
-// within budget (at least one if iters > 0), and returns the last outputs and
-// the sorted latencies.
-func timeOn(ctx context.Context, art *runtime.Artifact, feed []*tensor.Tensor, opt runtime.Option, iters int, budget time.Duration) ([]*tensor.Tensor, []time.Duration, error) {
+// up (compile caches, first-touch allocation) if warm is set, then up to
+// iters timed runs within budget (at least one if iters > 0), and returns the
+// last outputs and the sorted latencies.
+func timeOn(ctx context.Context, art *runtime.Artifact, feed []*tensor.Tensor, opt runtime.Option, iters int, budget time.Duration, warm bool) ([]*tensor.Tensor, []time.Duration, error) {
 	rt, err := runtime.New(opt)
 	if err != nil {
 		return nil, nil, err
@@ -145,9 +150,11 @@ func timeOn(ctx context.Context, art *runtime.Artifact, feed []*tensor.Tensor, o
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err := m.Run(ctx, feed...)
-	if err != nil {
-		return nil, nil, err
+	var out []*tensor.Tensor
+	if warm || iters == 0 {
+		if out, err = m.Run(ctx, feed...); err != nil {
+			return nil, nil, err
+		}
 	}
 	var lat []time.Duration
 	deadline := time.Now().Add(budget)
@@ -162,11 +169,12 @@ func timeOn(ctx context.Context, art *runtime.Artifact, feed []*tensor.Tensor, o
 	return out, lat, nil
 }
 
-// dispatcherChoice runs the model through a runtime over every backend, with
-// exploration on every other run so that each backend gets sampled, and
-// returns the backend the dispatcher ranks first afterwards.
-func dispatcherChoice(ctx context.Context, art *runtime.Artifact, feed []*tensor.Tensor, iters int, budget time.Duration) (string, error) {
-	rt, err := runtime.New(runtime.WithPolicy(runtime.Policy{MinSamples: 2, Exploration: 0.5}))
+// dispatcherChoice runs the model through a runtime over every backend until
+// each capable backend has served it once (exploration sends every other run
+// to the next backend in turn), then returns the backend the dispatcher ranks
+// first: the fastest by observed latency.
+func dispatcherChoice(ctx context.Context, art *runtime.Artifact, feed []*tensor.Tensor) (string, error) {
+	rt, err := runtime.New(runtime.WithPolicy(runtime.Policy{MinSamples: 1, Exploration: 0.5}))
 	if err != nil {
 		return "", err
 	}
@@ -175,8 +183,10 @@ func dispatcherChoice(ctx context.Context, art *runtime.Artifact, feed []*tensor
 	if err != nil {
 		return "", err
 	}
-	deadline := time.Now().Add(budget)
-	for i := 0; i < iters && (i < 4 || time.Now().Before(deadline)); i++ {
+	for range 3 * len(m.Backends()) {
+		if m.Explain().Ranked || len(m.Backends()) == 1 {
+			break
+		}
 		if _, err := m.Run(ctx, feed...); err != nil {
 			return "", err
 		}

@@ -117,7 +117,7 @@ func soak(o soakOptions, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		want, _, err := timeOn(ctx, art, feed, runtime.WithBackends(runtime.GroundTruth), 0, 0)
+		want, _, err := timeOn(ctx, art, feed, runtime.WithBackends(runtime.GroundTruth), 0, 0, false)
 		if err != nil {
 			return err
 		}
