@@ -23,15 +23,26 @@ type weights struct {
 
 // uniform adds a float32 weight with values in [-scale, scale).
 func (w *weights) uniform(name string, scale float64, shape ...int) runtime.Value {
+	return w.between(name, -scale, scale, shape...)
+}
+
+// between adds a float32 weight with values in [lo, hi), for parameters
+// centred away from zero such as batch-norm variances and scales.
+func (w *weights) between(name string, lo, hi float64, shape ...int) runtime.Value {
+	return w.b.Weight(name, w.draw(name, lo, hi, shape...))
+}
+
+// draw returns the next tensor of the stream, values in [lo, hi).
+func (w *weights) draw(name string, lo, hi float64, shape ...int) *tensor.Tensor {
 	w.n++
-	t, err := tensor.Rand(tensor.Float32, w.seed*1_000_003+w.n, -scale, scale, shape...)
+	t, err := tensor.Rand(tensor.Float32, w.seed*1_000_003+w.n, lo, hi, shape...)
 	if err != nil && w.err == nil {
 		w.err = fmt.Errorf("weight %s: %w", name, err)
 	}
 	if t == nil {
 		t, _ = tensor.New(tensor.Float32)
 	}
-	return w.b.Weight(name, t)
+	return t
 }
 
 // heScale is the bound of a uniform He initialisation for fanIn inputs, which
