@@ -225,6 +225,10 @@ func TestArchitectureConfigErrors(t *testing.T) {
 		{"transformer heads do not divide", func() (*runtime.Artifact, error) {
 			return TransformerLayer(TransformerConfig{Hidden: 768, Heads: 10})
 		}},
+		{"resnet absurd width", func() (*runtime.Artifact, error) { return ResNet(ResNetConfig{Width: 1 << 22}) }},
+		{"transformer absurd hidden", func() (*runtime.Artifact, error) {
+			return TransformerLayer(TransformerConfig{Hidden: 1 << 20, Heads: 1})
+		}},
 		{"transformer negative seq", func() (*runtime.Artifact, error) { return TransformerLayer(TransformerConfig{Seq: -1}) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {

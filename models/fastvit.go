@@ -23,7 +23,8 @@ type FastViTConfig struct {
 	Layers [4]int
 	// MLPRatio is the ConvFFN's hidden width over the stage width; 0 means 3.
 	MLPRatio int
-	Seed     uint64
+	// Seed selects the deterministic weights.
+	Seed uint64
 	// Batch fixes the batch dimension; 0 leaves it symbolic ("batch").
 	Batch int
 }

@@ -15,13 +15,14 @@ import (
 // recognisable layer, and it draws every weight from the model's seeded
 // stream in construction order.
 type graph struct {
-	b *runtime.Builder
-	w *weights
+	name string
+	b    *runtime.Builder
+	w    *weights
 }
 
 func newGraph(name string, seed uint64) *graph {
 	b := runtime.NewBuilder(name)
-	return &graph{b: b, w: &weights{b: b, seed: seed}}
+	return &graph{name: name, b: b, w: &weights{b: b, seed: seed}}
 }
 
 // op adds one node called name and returns its output.
@@ -33,7 +34,7 @@ func (g *graph) op(name, op string, attrs ops.Attrs, in ...runtime.Value) runtim
 // root cause of any builder error that follows from it.
 func (g *graph) build() (*runtime.Artifact, error) {
 	if g.w.err != nil {
-		return nil, g.w.err
+		return nil, fmt.Errorf("models: %s: %w", g.name, g.w.err)
 	}
 	return g.b.Build()
 }

@@ -18,7 +18,8 @@ type MobileNetV2Config struct {
 	// (rounded to multiples of 8, as the reference implementation does); 0
 	// means 1.0.
 	Width float64
-	Seed  uint64
+	// Seed selects the deterministic weights.
+	Seed uint64
 	// Batch fixes the batch dimension; 0 leaves it symbolic ("batch").
 	Batch int
 }
@@ -36,8 +37,9 @@ var mobileNetV2Blocks = [][4]int{
 // 1×1 conv to 1280 channels, global average pooling and a linear classifier.
 //
 // Input "image" [batch, 3, Size, Size] float32; output "logits" [batch,
-// Classes]. Batch norms stay batch_norm nodes. Node names follow
-// torchvision's: "features.<i>" for the 19 feature layers, so the last
+// Classes]. Batch norms stay batch_norm nodes. Layers are numbered as
+// torchvision's "features.<i>" (0: stem, 1-17: blocks, 18: the 1×1 conv to
+// 1280), with .expand, .dw, .project, .add inside a block; the last
 // feature map ([batch, 1280, Size/32, Size/32]) is "features.18.relu:0".
 func MobileNetV2(cfg MobileNetV2Config) (*runtime.Artifact, error) {
 	if cfg.Classes == 0 {

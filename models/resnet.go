@@ -22,7 +22,8 @@ type ResNetConfig struct {
 	// Layers is the number of bottleneck blocks per stage; zero means
 	// {3, 4, 6, 3}, ResNet-50's.
 	Layers [4]int
-	Seed   uint64
+	// Seed selects the deterministic weights.
+	Seed uint64
 	// Batch fixes the batch dimension; 0 leaves it symbolic ("batch").
 	Batch int
 }

@@ -19,7 +19,8 @@ type TransformerConfig struct {
 	// Seq is the sequence length; 0 means 128.
 	Seq int
 	// FFN is the feed-forward hidden width; 0 means 4·Hidden.
-	FFN  int
+	FFN int
+	// Seed selects the deterministic weights.
 	Seed uint64
 	// Batch fixes the batch dimension; 0 leaves it symbolic ("batch").
 	Batch int
