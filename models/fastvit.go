@@ -84,7 +84,8 @@ func FastViT(cfg FastViTConfig) (*runtime.Artifact, error) {
 				s+1, cfg.Layers[s], cfg.Widths[s])
 		}
 	}
-	g := newGraph(fmt.Sprintf("fastvit-%v-%v-%d-%d", cfg.Widths, cfg.Layers, cfg.Size, cfg.Classes), cfg.Seed)
+	g := newGraph(fmt.Sprintf("fastvit-w%s-d%s-r%d-%d-%d", dotted(cfg.Widths), dotted(cfg.Layers),
+		cfg.MLPRatio, cfg.Size, cfg.Classes), cfg.Seed)
 	x := g.imageInput(cfg.Batch, cfg.Size)
 	w := cfg.Widths[0]
 	x = g.convAct("stem.0", x, convSpec{in: 3, out: w, kernel: 3, stride: 2, bias: true}, "gelu")
@@ -109,6 +110,9 @@ func FastViT(cfg FastViTConfig) (*runtime.Artifact, error) {
 	g.b.SetMetadata("family", "fastvit")
 	return g.build()
 }
+
+// dotted joins four sizes with dots, for model names without spaces.
+func dotted(v [4]int) string { return fmt.Sprintf("%d.%d.%d.%d", v[0], v[1], v[2], v[3]) }
 
 // convAct adds a conv called name.conv and its activation name.act.
 func (g *graph) convAct(name string, x runtime.Value, c convSpec, act string) runtime.Value {

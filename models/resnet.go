@@ -66,7 +66,8 @@ func ResNet(cfg ResNetConfig) (*runtime.Artifact, error) {
 			return nil, fmt.Errorf("models: ResNet stage %d has %d blocks, want >= 1", i+1, n)
 		}
 	}
-	g := newGraph(fmt.Sprintf("resnet-%d-%d-%d", resNetDepth(cfg.Layers), cfg.Size, cfg.Classes), cfg.Seed)
+	g := newGraph(fmt.Sprintf("resnet%d-w%d-d%s-%d-%d", resNetDepth(cfg.Layers), cfg.Width, dotted(cfg.Layers),
+		cfg.Size, cfg.Classes), cfg.Seed)
 	x := g.imageInput(cfg.Batch, cfg.Size)
 	x = g.conv("conv1", x, convSpec{in: 3, out: cfg.Width, kernel: 7, stride: 2})
 	x = g.act("relu", "relu", g.batchNorm("bn1", x, cfg.Width, 1))

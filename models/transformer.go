@@ -55,7 +55,7 @@ func TransformerLayer(cfg TransformerConfig) (*runtime.Artifact, error) {
 		return nil, fmt.Errorf("models: TransformerLayer needs Batch >= 0, positive sizes and Heads dividing Hidden; got %+v", cfg)
 	}
 	h, heads, head := cfg.Hidden, cfg.Heads, cfg.Hidden/cfg.Heads
-	g := newGraph(fmt.Sprintf("transformer-%d-%dh-%d", h, heads, cfg.Seq), cfg.Seed)
+	g := newGraph(fmt.Sprintf("transformer-%d-%dh-ffn%d-%d", h, heads, cfg.FFN, cfg.Seq), cfg.Seed)
 	x := g.b.Input("hidden", tensor.Float32, batchDim(cfg.Batch), runtime.Static(cfg.Seq), runtime.Static(h))
 
 	// Xavier bounds keep q, k and v at the input's variance, so the scaled
