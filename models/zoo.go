@@ -31,6 +31,22 @@ func Zoo() []ZooModel {
 			Build: func(batch int) (*runtime.Artifact, error) {
 				return SmallCNN(SmallCNNConfig{Channels: 3, Size: 32, Classes: 10, Seed: 1, Batch: batch})
 			}},
+		{Name: "bert_layer", Description: "BERT-base encoder layer, hidden 768, 12 heads, 128 tokens",
+			Build: func(batch int) (*runtime.Artifact, error) {
+				return TransformerLayer(TransformerConfig{Seed: 1, Batch: batch})
+			}},
+		{Name: "mobilenetv2", Description: "MobileNetV2 1.0, 224×224",
+			Build: func(batch int) (*runtime.Artifact, error) {
+				return MobileNetV2(MobileNetV2Config{Seed: 1, Batch: batch})
+			}},
+		{Name: "fastvit_t8", Description: "FastViT-T8 (reparameterized), 256×256",
+			Build: func(batch int) (*runtime.Artifact, error) {
+				return FastViT(FastViTConfig{Seed: 1, Batch: batch})
+			}},
+		{Name: "resnet50", Description: "ResNet-50 v1.5, 224×224",
+			Build: func(batch int) (*runtime.Artifact, error) {
+				return ResNet(ResNetConfig{Seed: 1, Batch: batch})
+			}},
 	}
 }
 
