@@ -17,6 +17,8 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 ./...
+	# Full-size zoo models, gomlx vs ref: too slow under the race detector, so without it.
+	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/xla
 	# The Core ML backend's bridge glue against the bridge's C test double (Linux only).
 	if [ "$$(uname)" = Linux ]; then $(GO) test -race -count=1 -tags coremldouble ./backends/coreml/...; fi
 

@@ -45,6 +45,21 @@ func zooCases() []zooCase {
 				"pooling", "reshapeStatic", "batchedMatmul", "softmaxND"},
 			exactWeights: true,
 		},
+		// The zoo's architectures at reduced size (full depth where cheap):
+		// every layer kind they use converts, and the decoded model computes
+		// what ref computes on the artifact.
+		{name: "resnet", shapes: [][]int{{1, 3, 32, 32}}, build: func() (*runtime.Artifact, error) {
+			return models.ResNet(models.ResNetConfig{Classes: 10, Size: 32, Width: 8, Layers: [4]int{1, 1, 1, 1}, Seed: 3})
+		}},
+		{name: "mobilenetv2", shapes: [][]int{{1, 3, 32, 32}}, build: func() (*runtime.Artifact, error) {
+			return models.MobileNetV2(models.MobileNetV2Config{Classes: 10, Size: 32, Width: 0.25, Seed: 4})
+		}},
+		{name: "fastvit", shapes: [][]int{{1, 3, 32, 32}}, build: func() (*runtime.Artifact, error) {
+			return models.FastViT(models.FastViTConfig{Classes: 10, Size: 32, Widths: [4]int{8, 16, 32, 64}, Layers: [4]int{1, 1, 1, 1}, Seed: 5})
+		}},
+		{name: "bert_layer", shapes: [][]int{{1, 16, 32}}, build: func() (*runtime.Artifact, error) {
+			return models.TransformerLayer(models.TransformerConfig{Hidden: 32, Heads: 4, Seq: 16, Seed: 6})
+		}},
 	}
 }
 

@@ -34,6 +34,19 @@ var exportModels = []exportModelCase{
 	{name: "small_cnn", build: func() (*runtime.Artifact, error) {
 		return models.SmallCNN(models.SmallCNNConfig{Channels: 3, Size: 16, Classes: 4, Seed: 2})
 	}},
+	// The zoo's architectures at reduced size: every op they use exports.
+	{name: "resnet", build: func() (*runtime.Artifact, error) {
+		return models.ResNet(models.ResNetConfig{Classes: 10, Size: 32, Width: 8, Layers: [4]int{1, 1, 1, 1}, Seed: 3})
+	}},
+	{name: "mobilenetv2", build: func() (*runtime.Artifact, error) {
+		return models.MobileNetV2(models.MobileNetV2Config{Classes: 10, Size: 32, Width: 0.25, Seed: 4})
+	}},
+	{name: "fastvit", build: func() (*runtime.Artifact, error) {
+		return models.FastViT(models.FastViTConfig{Classes: 10, Size: 32, Widths: [4]int{8, 16, 32, 64}, Layers: [4]int{1, 1, 1, 1}, Seed: 5})
+	}},
+	{name: "bert_layer", build: func() (*runtime.Artifact, error) {
+		return models.TransformerLayer(models.TransformerConfig{Hidden: 32, Heads: 4, Seq: 16, Seed: 6})
+	}},
 }
 
 // exportDefaultInputs makes seeded inputs for a's declared inputs.
