@@ -133,16 +133,7 @@ func lowerGather(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	// Clamp so the gather itself never reads out of bounds: the check above
 	// already fails a run with a bad index.
 	idx = graph.Clip(idx, graph.ScalarZero(c.g, dtypes.Int64), graph.Scalar(c.g, dtypes.Int64, max(dim-1, 0)))
-	perm := []int{axis}
-	for k := range rank {
-		if k != axis {
-			perm = append(perm, k)
-		}
-	}
-	front := data
-	if axis != 0 {
-		front = graph.TransposeAllDims(data, perm...)
-	}
+	front, _ := axisToFront(data, axis)
 	g := graph.Gather(front, graph.InsertAxes(idx, -1)) // [indices..., rest...] with rest = data's other axes
 	// g's axes: the index axes, then data's axes other than axis in order.
 	// ONNX wants data[:axis], indices, data[axis+1:].
@@ -291,27 +282,32 @@ func padFill(c *nodeCtx, d dtypes.DType) (*graph.Node, error) {
 // takeAlongAxis returns x with axis replaced by x's elements at positions
 // src along it.
 func takeAlongAxis(c *nodeCtx, x *graph.Node, axis int, src []int64) *graph.Node {
-	rank := x.Rank()
-	perm := []int{axis}
-	for k := range rank {
-		if k != axis {
-			perm = append(perm, k)
-		}
-	}
-	front := x
-	if axis != 0 {
-		front = graph.TransposeAllDims(x, perm...)
-	}
+	front, perm := axisToFront(x, axis)
 	idx := graph.Const(c.g, src)
 	g := graph.Gather(front, graph.InsertAxes(idx, -1))
 	if axis == 0 {
 		return g
 	}
-	back := make([]int, rank)
+	back := make([]int, len(perm))
 	for i, p := range perm {
 		back[p] = i
 	}
 	return graph.TransposeAllDims(g, back...)
+}
+
+// axisToFront transposes x so that axis comes first, the other axes keeping
+// their order, and returns the permutation it applied.
+func axisToFront(x *graph.Node, axis int) (*graph.Node, []int) {
+	perm := []int{axis}
+	for k := range x.Rank() {
+		if k != axis {
+			perm = append(perm, k)
+		}
+	}
+	if axis == 0 {
+		return x, perm
+	}
+	return graph.TransposeAllDims(x, perm...), perm
 }
 
 // zerosOf is a constant of type t filled with zeros.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -15,26 +14,11 @@ import (
 	"github.com/backplane-ml/backplane/runtime"
 )
 
-// sharedDataEnv overrides where TestSharedONNXSuite looks for the ONNX
-// backend-test folders (the same variable models/onnx/onnxtest reads).
-const sharedDataEnv = "BACKPLANE_ONNX_TESTDATA"
-
-// sharedDataDir is ../shared/testdata/onnx next to the repository root,
-// unless sharedDataEnv says otherwise.
+// sharedDataDir is the shared ONNX test data folder (onnxtest.SharedDir).
 func sharedDataDir(t *testing.T) string {
-	if dir := os.Getenv(sharedDataEnv); dir != "" {
-		return dir
-	}
-	dir, err := os.Getwd()
+	dir, err := onnxtest.SharedDir()
 	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(dir), "shared", "testdata", "onnx")
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "no go.mod above the test's directory")
-		dir = parent
-	}
+	return dir
 }
 
 // TestSharedONNXSuite runs every ONNX backend-test folder of the shared test
@@ -45,7 +29,7 @@ func sharedDataDir(t *testing.T) string {
 func TestSharedONNXSuite(t *testing.T) {
 	dir := sharedDataDir(t)
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared ONNX test data not found at %s (set %s to point elsewhere)", dir, sharedDataEnv)
+		t.Skipf("shared ONNX test data not found at %s (set %s to point elsewhere)", dir, onnxtest.SharedDataEnv)
 	}
 	cases, err := onnxtest.Discover(dir)
 	require.NoError(t, err)

@@ -3,7 +3,6 @@ package onnxtest_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -11,29 +10,11 @@ import (
 	"github.com/backplane-ml/backplane/models/onnx/onnxtest"
 )
 
-// sharedDataEnv overrides where TestSharedONNXSuite looks for the ONNX
-// backend-test folders, for checkouts (git worktrees) not laid out next to
-// the shared directory.
-const sharedDataEnv = "BACKPLANE_ONNX_TESTDATA"
-
-// sharedDataDir is ../shared/testdata/onnx relative to the repository root
-// (the directory holding go.mod), unless sharedDataEnv says otherwise.
+// sharedDataDir is the shared ONNX test data folder (onnxtest.SharedDir).
 func sharedDataDir(t *testing.T) string {
-	if dir := os.Getenv(sharedDataEnv); dir != "" {
-		return dir
-	}
-	dir, err := os.Getwd()
+	dir, err := onnxtest.SharedDir()
 	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(dir), "shared", "testdata", "onnx")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
+	return dir
 }
 
 // TestSharedONNXSuite runs every ONNX backend-test folder of the shared test
@@ -42,7 +23,7 @@ func sharedDataDir(t *testing.T) string {
 func TestSharedONNXSuite(t *testing.T) {
 	dir := sharedDataDir(t)
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared ONNX test data not found at %s (set %s to point elsewhere)", dir, sharedDataEnv)
+		t.Skipf("shared ONNX test data not found at %s (set %s to point elsewhere)", dir, onnxtest.SharedDataEnv)
 	}
 	cases, err := onnxtest.Discover(dir)
 	require.NoError(t, err)
