@@ -93,3 +93,21 @@ func BenchmarkTelemetryRecord(b *testing.B) {
 		}
 	})
 }
+
+func TestSmoothedLatencyAveragesEarlySamples(t *testing.T) {
+	var s backendStats
+	// A cold first run, then three warm ones: the plain mean is
+	// (100 + 1 + 1 + 1) / 4 = 25.75 ms, where a 1/16-weighted EWMA seeded
+	// with the first sample would still say about 82 ms.
+	for _, ms := range []time.Duration{100, 1, 1, 1} {
+		s.recordSuccess(ms*time.Millisecond, 0, 0)
+	}
+	require.InDelta(t, float64(25750*time.Microsecond), float64(s.ewma()), 1e3)
+	// From the 17th sample on, each new one moves it by 1/16 of the difference.
+	for range 12 {
+		s.recordSuccess(time.Millisecond, 0, 0)
+	}
+	before := s.ewma()
+	s.recordSuccess(before+16*time.Millisecond, 0, 0)
+	require.InDelta(t, float64(before+time.Millisecond), float64(s.ewma()), 1e3)
+}

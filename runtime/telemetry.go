@@ -41,21 +41,25 @@ type backendStats struct {
 }
 
 // ewmaWeight is the weight of a new sample in the smoothed latency the
-// dispatcher ranks backends by: about the last 16 runs count.
+// dispatcher ranks backends by, once 16 samples are in: about the last 16
+// runs count.
 const ewmaWeight = 1.0 / 16
 
 func (s *backendStats) recordSuccess(d time.Duration, in, out int64) {
 	s.runs.Add(1)
-	s.successes.Add(1)
+	n := s.successes.Add(1)
 	s.latency.record(d)
 	s.bytesIn.Add(in)
 	s.bytesOut.Add(out)
+	// The first 16 samples are averaged plainly (weight 1/n), so that one
+	// slow first run (cold caches) does not dominate the early ranking.
+	w := max(1/float64(max(n, 1)), ewmaWeight)
 	for {
 		old := s.ewmaNanos.Load()
 		v := float64(d)
 		if old != 0 {
 			prev := math.Float64frombits(old)
-			v = prev + ewmaWeight*(v-prev)
+			v = prev + w*(v-prev)
 		}
 		if s.ewmaNanos.CompareAndSwap(old, math.Float64bits(max(v, 1))) {
 			return

@@ -99,7 +99,7 @@ func demoModel(ctx context.Context, tw io.Writer, zm models.ZooModel, batch, ite
 	if err != nil {
 		return fmt.Errorf("ref: %w", err)
 	}
-	chosen, err := dispatcherChoice(ctx, art, feed)
+	chosen, err := dispatcherChoice(ctx, art, feed, budget)
 	if err != nil {
 		return fmt.Errorf("dispatcher: %w", err)
 	}
@@ -169,12 +169,13 @@ func timeOn(ctx context.Context, art *runtime.Artifact, feed []*tensor.Tensor, o
 	return out, lat, nil
 }
 
-// dispatcherChoice runs the model through a runtime over every backend until
-// each capable backend has served it once (exploration sends every other run
-// to the next backend in turn), then returns the backend the dispatcher ranks
-// first: the fastest by observed latency.
-func dispatcherChoice(ctx context.Context, art *runtime.Artifact, feed []*tensor.Tensor) (string, error) {
-	rt, err := runtime.New(runtime.WithPolicy(runtime.Policy{MinSamples: 1, Exploration: 0.5}))
+// dispatcherChoice runs the model through a runtime over every backend,
+// with exploration sending every other run to the next backend in turn,
+// until the dispatcher ranks them by latency (three runs each), or, for a
+// slow model, once each has run and the time budget is spent. It returns the
+// backend the dispatcher would now pick: the fastest by smoothed latency.
+func dispatcherChoice(ctx context.Context, art *runtime.Artifact, feed []*tensor.Tensor, budget time.Duration) (string, error) {
+	rt, err := runtime.New(runtime.WithPolicy(runtime.Policy{MinSamples: 3, Exploration: 0.5}))
 	if err != nil {
 		return "", err
 	}
@@ -183,15 +184,38 @@ func dispatcherChoice(ctx context.Context, art *runtime.Artifact, feed []*tensor
 	if err != nil {
 		return "", err
 	}
-	for range 3 * len(m.Backends()) {
-		if m.Explain().Ranked || len(m.Backends()) == 1 {
+	n := len(m.Backends())
+	deadline := time.Now().Add(budget)
+	for range 8 * n {
+		d := m.Explain()
+		if d.Ranked || n == 1 || (time.Now().After(deadline) && allRan(d)) {
 			break
 		}
 		if _, err := m.Run(ctx, feed...); err != nil {
 			return "", err
 		}
 	}
-	return m.Explain().Order[0], nil
+	d := m.Explain()
+	if d.Ranked || n == 1 {
+		return d.Order[0], nil
+	}
+	best := d.Candidates[0]
+	for _, c := range d.Candidates[1:] {
+		if c.Stats.Successes > 0 && (best.Stats.Successes == 0 || c.Stats.Smoothed < best.Stats.Smoothed) {
+			best = c
+		}
+	}
+	return best.Backend, nil
+}
+
+// allRan reports whether every candidate has served at least one run.
+func allRan(d runtime.Decision) bool {
+	for _, c := range d.Candidates {
+		if c.Stats.Successes == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // unsupportedWhat names what a backend's Supports error objects to.
