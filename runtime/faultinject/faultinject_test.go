@@ -23,14 +23,18 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // affine is relu(x·W + b); by hand, for x = [[2, 1]]: x·W = [2+4, 4+5, 6+6] =
 // [6, 9, 12], + b = [6.5, -1, 13], relu = [6.5, 0, 13].
 func affine(t testing.TB) *runtime.Artifact {
+	a, err := affineArtifact()
+	require.NoError(t, err)
+	return a
+}
+
+func affineArtifact() (*runtime.Artifact, error) {
 	b := runtime.NewBuilder("affine")
 	x := b.Input("x", tensor.Float32, runtime.Symbolic("batch"), runtime.Static(2))
 	w := b.Weight("w", tensor.MustFromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3))
 	bias := b.Weight("b", tensor.MustFromSlice([]float32{0.5, -10, 1}, 3))
 	b.Output("y", b.Op("relu", nil, b.Op("add", nil, b.Op("matmul", nil, x, w), bias)))
-	a, err := b.Build()
-	require.NoError(t, err)
-	return a
+	return b.Build()
 }
 
 var (
