@@ -2,7 +2,6 @@ package benchmarks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	goruntime "runtime"
 	"slices"
@@ -104,14 +103,10 @@ func BenchmarkORT(b *testing.B) {
 	if err := ortpeer.Available(); err != nil {
 		b.Skip(err)
 	}
-	zoo := models.Zoo()
-	if len(zoo) == 0 {
-		b.Skip("the zoo is empty")
-	}
-	if _, err := zoobench.ExportONNX(zooCase(b, zoo[0], 1).Artifact); errors.Is(err, zoobench.ErrNoExporter) {
+	if err := zoobench.ExporterWired(zoobench.ExportONNX); err != nil {
 		b.Skip(err)
 	}
-	for _, m := range zoo {
+	for _, m := range models.Zoo() {
 		for _, batch := range zooBatches {
 			b.Run(fmt.Sprintf("%s/batch%d", m.Name, batch), func(b *testing.B) {
 				c := zooCase(b, m, batch)

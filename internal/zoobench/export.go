@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/backplane-ml/backplane/runtime"
+	"github.com/backplane-ml/backplane/tensor"
 )
 
 // Exporter turns an artifact into the bytes of an equivalent .onnx model,
@@ -25,4 +26,23 @@ var ErrNoExporter = errors.New("no ONNX exporter is wired in (see zoobench.Expor
 // (importing "github.com/backplane-ml/backplane/models/onnx").
 func ExportONNX(a *runtime.Artifact) ([]byte, error) {
 	return nil, ErrNoExporter
+}
+
+// ExporterWired returns ErrNoExporter when export is nil or is not wired
+// in yet, judged on a one-node probe model, so that callers can drop the
+// ONNX Runtime peer up front instead of failing on every model.
+func ExporterWired(export Exporter) error {
+	if export == nil {
+		return ErrNoExporter
+	}
+	b := runtime.NewBuilder("exporter_probe")
+	b.Output("y", b.Op("relu", nil, b.Input("x", tensor.Float32, runtime.Static(1))))
+	probe, err := b.Build()
+	if err != nil {
+		return err
+	}
+	if _, err := export(probe); errors.Is(err, ErrNoExporter) {
+		return err
+	}
+	return nil
 }
