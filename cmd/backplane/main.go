@@ -4,6 +4,7 @@
 //	backplane run [flags] FILE    run a saved artifact or ONNX model on random, .npy or .pb inputs
 //	backplane check [flags] PATH  run ONNX backend-test folders and compare the outputs
 //	backplane demo                run zoo models on every available backend
+//	backplane bench [flags]       time zoo models on backends and ONNX Runtime; table and SVG chart
 //
 // Run "backplane COMMAND -h" for a command's flags.
 package main
@@ -31,6 +32,7 @@ func commands() []command {
 		{"run", "run a saved artifact or ONNX model on random, .npy or .pb inputs", runCmd},
 		{"check", "run ONNX backend-test folders and compare the outputs", checkCmd},
 		{"demo", "run small zoo models on every available backend", demoCmd},
+		{"bench", "time zoo models on backends and ONNX Runtime; table and SVG chart", benchCmd},
 	}
 }
 
