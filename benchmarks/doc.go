@@ -6,7 +6,8 @@
 //
 // Each benchmark reports ns/op and allocs/op, plus GFLOP/s where the work is
 // counted. BenchmarkZoo runs every zoo model (models.Zoo) at batch 1 and 8 on
-// every available backend and also reports max-abs-err against ref.
+// every available backend and also reports max-abs-err(1e-9), the largest
+// difference from ref's outputs in units of 1e-9.
 // BenchmarkORT runs the same cases on ONNX Runtime and reports best/ORT, the
 // best backend's time over ONNX Runtime's; BenchmarkONNXFiles does the same
 // on ONNX files of the shared test data. The ONNX Runtime benchmarks need its

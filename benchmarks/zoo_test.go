@@ -13,6 +13,11 @@ import (
 	"github.com/backplane-ml/backplane/models"
 )
 
+// errUnit is the max-abs-err metric's unit: the error in units of 1e-9,
+// because `go test -bench` prints metrics with at most 7 decimals and float32
+// errors are often smaller than 1e-7.
+const errUnit = "max-abs-err(1e-9)"
+
 // zooBatches are the batch sizes every zoo model is measured at.
 var zooBatches = []int{1, 8}
 
@@ -156,6 +161,6 @@ func runZoo(b *testing.B, c *zoobench.Case, r zoobench.Runner) float64 {
 	if err != nil {
 		b.Fatalf("comparing with ref: %v", err)
 	}
-	b.ReportMetric(maxErr, "max-abs-err")
+	b.ReportMetric(maxErr*1e9, errUnit)
 	return ns
 }
