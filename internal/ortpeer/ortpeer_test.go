@@ -86,7 +86,11 @@ func TestLocate(t *testing.T) {
 func TestAvailableSaysWhatToDo(t *testing.T) {
 	err := Available()
 	if err == nil {
-		require.Equal(t, LibVersion, Version(), "`make ort` fetched the version the code expects")
+		if os.Getenv(LibEnv) == "" {
+			require.Equal(t, LibVersion, Version(), "`make ort` fetched the version the code expects")
+		} else {
+			require.NotEmpty(t, Version())
+		}
 		return
 	}
 	require.ErrorIs(t, err, runtime.ErrUnavailable)
