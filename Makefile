@@ -4,7 +4,7 @@ GO      ?= go
 # fail at its deadline with "context deadline exceeded" (golang/go#75804).
 FUZZTIME ?= 200000x
 
-.PHONY: test vet fmt-check unit fuzz bench demo coreml coreml-test
+.PHONY: test vet fmt-check unit fuzz bench demo coreml coreml-test ort
 
 test: fmt-check vet unit fuzz
 
@@ -19,6 +19,8 @@ unit:
 	$(GO) test -race -count=1 ./...
 	# Full-size zoo models, gomlx vs ref: too slow under the race detector, so without it.
 	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/xla
+	# Exported zoo models on ONNX Runtime vs ref (skips, saying why, without make ort).
+	$(GO) test -count=1 -run '^TestExportedZooOnORTMatchesRef$$' ./internal/zoobench
 	# The Core ML backend's bridge glue against the bridge's C test double (Linux only).
 	if [ "$$(uname)" = Linux ]; then $(GO) test -race -count=1 -tags coremldouble ./backends/coreml/...; fi
 
@@ -55,3 +57,27 @@ coreml-test: coreml
 	$(GO) test -count=1 -tags coreml ./backends/coreml/...
 	$(GO) run -tags coreml ./cmd/backplane check --backend coreml ../shared/testdata/onnx || true
 	$(GO) run -tags coreml ./cmd/backplane demo
+
+# ONNX Runtime's CPU library for the peer comparison (internal/ortpeer): the
+# Linux build shipped inside the onnxruntime-node npm package, fetched with
+# `npm pack` (no install scripts run) into the git-ignored .cache/ort/. The
+# library has no dependencies beyond glibc and libstdc++. Keep ORT_VERSION in
+# step with ortpeer.LibVersion.
+ORT_VERSION ?= 1.30.0
+ORT_DIR     := .cache/ort/$(ORT_VERSION)
+ORT_ARCH    := $(subst x86_64,x64,$(subst aarch64,arm64,$(shell uname -m)))
+ORT_LIB     := $(ORT_DIR)/libonnxruntime.so.1
+
+ort: $(ORT_LIB)
+
+$(ORT_LIB):
+	@test "$$(uname -s)" = Linux || { echo "make ort: only the Linux library is wired up (found $$(uname -s))"; exit 1; }
+	@command -v npm >/dev/null || { echo "make ort: npm is needed to fetch onnxruntime-node@$(ORT_VERSION)"; exit 1; }
+	rm -rf $(ORT_DIR).tmp && mkdir -p $(ORT_DIR).tmp
+	cd $(ORT_DIR).tmp && npm pack --silent --ignore-scripts onnxruntime-node@$(ORT_VERSION) >/dev/null
+	tar -xzf $(ORT_DIR).tmp/onnxruntime-node-$(ORT_VERSION).tgz -C $(ORT_DIR).tmp \
+		package/bin/napi-v6/linux/$(ORT_ARCH)/libonnxruntime.so.1
+	mkdir -p $(ORT_DIR)
+	mv $(ORT_DIR).tmp/package/bin/napi-v6/linux/$(ORT_ARCH)/libonnxruntime.so.1 $(ORT_LIB)
+	rm -rf $(ORT_DIR).tmp
+	@echo "ONNX Runtime $(ORT_VERSION): $(ORT_LIB)"

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	_ "github.com/backplane-ml/backplane/backends/all"
-	"github.com/backplane-ml/backplane/models"
 	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
@@ -101,30 +100,5 @@ func BenchmarkConv3x3(b *testing.B) {
 	flops := 2 * float64(c*c*9*hw*hw)
 	for _, be := range availableBackends() {
 		b.Run(be, func(b *testing.B) { benchModel(b, be, art, flops, feed...) })
-	}
-}
-
-func BenchmarkZoo(b *testing.B) {
-	mlp, err := models.MLP(models.MLPConfig{Inputs: 784, Hidden: []int{256, 128}, Classes: 10, Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cnn, err := models.SmallCNN(models.SmallCNNConfig{Channels: 3, Size: 32, Classes: 10, Seed: 2})
-	if err != nil {
-		b.Fatal(err)
-	}
-	// MLP multiply-adds per example: 784·256 + 256·128 + 128·10.
-	mlpFlops := 2 * float64(784*256+256*128+128*10)
-	for _, batch := range []int{1, 8} {
-		x := rand32(b, 10, batch, 784)
-		img := rand32(b, 11, batch, 3, 32, 32)
-		for _, be := range availableBackends() {
-			b.Run(fmt.Sprintf("mlp/%s/batch%d", be, batch), func(b *testing.B) {
-				benchModel(b, be, mlp, mlpFlops*float64(batch), x)
-			})
-			b.Run(fmt.Sprintf("cnn/%s/batch%d", be, batch), func(b *testing.B) {
-				benchModel(b, be, cnn, 0, img)
-			})
-		}
 	}
 }

@@ -6,6 +6,7 @@
 //	backplane demo                run zoo models on every available backend and through the dispatcher
 //	backplane soak [flags]        run mixed models under injected faults; report memory and goroutines
 //	backplane export [flags] FILE write a saved artifact or ONNX model as an ONNX model
+//	backplane bench [flags]       time zoo models on backends and ONNX Runtime; table and SVG chart
 //
 // Run "backplane COMMAND -h" for a command's flags.
 package main
@@ -35,6 +36,7 @@ func commands() []command {
 		{"demo", "run the zoo models on every available backend and through the dispatcher", demoCmd},
 		{"soak", "run mixed models under injected faults, reporting RSS and goroutines over time", soakCmd},
 		{"export", "write a saved artifact or ONNX model as an ONNX model", exportCmd},
+		{"bench", "time zoo models on backends and ONNX Runtime; table and SVG chart", benchCmd},
 	}
 }
 
