@@ -55,6 +55,11 @@ func windowCases() []windowCase {
 			[]*tensor.Tensor{rnd(4, 1, 3, 9, 9), rnd(5, 6, 1, 3, 3), rnd(6, 6)}},
 		{"conv/depthwise_multiplier_batch2", "conv", ops.Attrs{"group": 4, "pads": []int{0, 1, 2, 1}, "dilations": []int{1, 2}},
 			[]*tensor.Tensor{rnd(31, 2, 4, 7, 8), rnd(32, 8, 1, 2, 3), rnd(33, 8)}},
+		// 3 images × 80×80 positions × multiplier 1 is past the engine's direct
+		// DotGeneral kernel (16384 per channel), so the columns are chunked;
+		// multiplier 2 halves the chunk. Chunk edges fall inside images.
+		{"conv/depthwise_chunked_batch3", "conv", ops.Attrs{"group": 2, "pads": []int{1, 1, 1, 1}},
+			[]*tensor.Tensor{rnd(36, 3, 2, 80, 80), rnd(37, 4, 1, 3, 3), rnd(38, 4)}},
 		{"conv/grouped_batch3_1d", "conv", ops.Attrs{"group": 3, "strides": []int{2}},
 			[]*tensor.Tensor{rnd(34, 3, 6, 11), rnd(35, 9, 2, 3)}},
 		{"conv/1x1_strided_batch2", "conv", ops.Attrs{"strides": []int{2, 2}},
