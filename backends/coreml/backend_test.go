@@ -61,3 +61,10 @@ func TestRuntimeFallsBackToRef(t *testing.T) {
 // Core ML is unavailable (every platform but macOS with the bridge built in)
 // the kit skips itself, saying why.
 func TestBackendConformanceKit(t *testing.T) { backendtest.Run(t, New(Options{})) }
+
+// TestBackendConformanceKitConstantOperands runs the kit with kernels,
+// scales and biases as model constants, the only form Core ML's convolution
+// and normalization layers take: on macOS this is where those ops run.
+func TestBackendConformanceKitConstantOperands(t *testing.T) {
+	backendtest.RunWithOptions(t, New(Options{}), backendtest.Options{ConstantOperands: true})
+}

@@ -12,3 +12,9 @@ import (
 func TestConformance(t *testing.T) {
 	backendtest.RunWithOptions(t, ref.Backend{}, backendtest.Options{RequireAll: true})
 }
+
+// TestConformanceConstantOperands runs the kit again with every operand but
+// the first held as a weight, as trained models hold their parameters.
+func TestConformanceConstantOperands(t *testing.T) {
+	backendtest.RunWithOptions(t, ref.Backend{}, backendtest.Options{RequireAll: true, ConstantOperands: true})
+}

@@ -39,6 +39,12 @@ type Options struct {
 	Tolerance func(d tensor.DType) (tol tensor.Tolerance, ok bool)
 	// Seed makes the randomized cases reproducible; 0 means a fixed default.
 	Seed uint64
+	// ConstantOperands builds every operand of an op case but the first as a
+	// weight (a constant of the model) instead of a model input, as trained
+	// models hold their kernels, scales and biases. Backends that compile
+	// such operands into the model (Core ML's convolution and normalization
+	// layers take only constant parameters) run the op cases this way too.
+	ConstantOperands bool
 }
 
 // Run runs the whole kit against b with default options.
@@ -102,14 +108,19 @@ func (k *kit) check(t *testing.T, got, want []*tensor.Tensor, tolOverride tensor
 	}
 }
 
-// singleNode builds a one-node artifact applying op to inputs (nil = omitted).
-func singleNode(name, op string, attrs map[string]any, inputs []*tensor.Tensor, outputs int) (*runtime.Artifact, []*tensor.Tensor, error) {
+// singleNode builds a one-node artifact applying op to inputs (nil =
+// omitted); with constOperands, inputs after the first become weights.
+func singleNode(name, op string, attrs map[string]any, inputs []*tensor.Tensor, outputs int, constOperands bool) (*runtime.Artifact, []*tensor.Tensor, error) {
 	b := runtime.NewBuilder(name)
 	vals := make([]runtime.Value, len(inputs))
 	var feed []*tensor.Tensor
 	for i, in := range inputs {
 		if in == nil {
 			vals[i] = runtime.None
+			continue
+		}
+		if constOperands && i > 0 {
+			vals[i] = b.Weight(fmt.Sprintf("w%d", i), in)
 			continue
 		}
 		vals[i] = b.Input(fmt.Sprintf("in%d", i), in.DType(), runtime.Dims(in.Shape()...)...)
@@ -126,7 +137,7 @@ func singleNode(name, op string, attrs map[string]any, inputs []*tensor.Tensor, 
 func (k *kit) opCases(t *testing.T) {
 	for _, c := range optest.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
-			a, feed, err := singleNode(c.Name, c.Op, c.Attrs, c.Inputs, len(c.Want))
+			a, feed, err := singleNode(c.Name, c.Op, c.Attrs, c.Inputs, len(c.Want), k.o.ConstantOperands)
 			require.NoError(t, err)
 			p := k.prepare(t, a)
 			got, err := p.Run(context.Background(), feed)

@@ -47,7 +47,7 @@ func (k *kit) randomCases(t *testing.T) {
 			require.NoError(t, err)
 			want, err := ref.Eval(c.Op, c.Attrs, in...)
 			require.NoError(t, err, "reference backend")
-			a, feed, err := singleNode(c.Name, c.Op, c.Attrs, in, len(want))
+			a, feed, err := singleNode(c.Name, c.Op, c.Attrs, in, len(want), k.o.ConstantOperands)
 			require.NoError(t, err)
 			p := k.prepare(t, a)
 			got, err := p.Run(context.Background(), feed)
