@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
 	"github.com/backplane-ml/backplane/runtime"
@@ -66,25 +65,7 @@ type ExportError struct {
 
 // Error formats the model, node, op and input at fault, then the cause.
 func (e *ExportError) Error() string {
-	var b strings.Builder
-	b.WriteString("onnx export")
-	if e.Model != "" {
-		fmt.Fprintf(&b, " %q", e.Model)
-	}
-	if e.Node != "" {
-		fmt.Fprintf(&b, ": node %q", e.Node)
-	}
-	if e.Op != "" {
-		fmt.Fprintf(&b, " (%s)", e.Op)
-	}
-	if e.Input != "" {
-		fmt.Fprintf(&b, " input %q", e.Input)
-	}
-	fmt.Fprintf(&b, ": %v", e.Kind)
-	if e.Err != nil {
-		fmt.Fprintf(&b, ": %v", e.Err)
-	}
-	return b.String()
+	return describeError("onnx export", e.Model, e.Node, e.Op, e.Input, e.Kind, e.Err)
 }
 
 // Unwrap returns the kind and the cause, so errors.Is works with both.

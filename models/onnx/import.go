@@ -47,23 +47,29 @@ type Error struct {
 
 // Error formats the model, node, op and input at fault, then the cause.
 func (e *Error) Error() string {
+	return describeError("onnx import", e.Model, e.Node, e.OpType, e.Input, e.Kind, e.Err)
+}
+
+// describeError formats an import or export error: what failed, then the
+// model, node, op and input at fault where known, then the kind and cause.
+func describeError(what, model, node, op, input string, kind, err error) string {
 	var b strings.Builder
-	b.WriteString("onnx import")
-	if e.Model != "" {
-		fmt.Fprintf(&b, " %q", e.Model)
+	b.WriteString(what)
+	if model != "" {
+		fmt.Fprintf(&b, " %q", model)
 	}
-	if e.Node != "" {
-		fmt.Fprintf(&b, ": node %q", e.Node)
+	if node != "" {
+		fmt.Fprintf(&b, ": node %q", node)
 	}
-	if e.OpType != "" {
-		fmt.Fprintf(&b, " (%s)", e.OpType)
+	if op != "" {
+		fmt.Fprintf(&b, " (%s)", op)
 	}
-	if e.Input != "" {
-		fmt.Fprintf(&b, " input %q", e.Input)
+	if input != "" {
+		fmt.Fprintf(&b, " input %q", input)
 	}
-	fmt.Fprintf(&b, ": %v", e.Kind)
-	if e.Err != nil {
-		fmt.Fprintf(&b, ": %v", e.Err)
+	fmt.Fprintf(&b, ": %v", kind)
+	if err != nil {
+		fmt.Fprintf(&b, ": %v", err)
 	}
 	return b.String()
 }
