@@ -5,6 +5,7 @@ import (
 
 	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/runtime"
+	"github.com/backplane-ml/backplane/tensor"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -170,26 +171,35 @@ func borderAmounts(w *wire, p []int) {
 	}
 }
 
+// convOperands checks that a (transposed) convolution is 1-D or 2-D and
+// returns its input shape, its constant kernel's shape and values, and its
+// constant bias values (nil without a bias).
+func convOperands(c *converter, n *runtime.Node, what string) (xs, ws tensor.Shape, wv, bv []float32, err error) {
+	xs = c.shape(n.Inputs[0])
+	if len(xs) != 3 && len(xs) != 4 {
+		return nil, nil, nil, nil, c.unsupported(n, n.Inputs[0], "only 1-D and 2-D %s; input has shape %v", what, xs)
+	}
+	wt, wv, err := c.weight(n, 1)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+		if _, bv, err = c.weight(n, 2); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	return xs, wt.Shape(), wv, bv, nil
+}
+
 // mapConv maps 1-D and 2-D convolutions onto the Convolution layer, whose
 // kernel layout [M, C/group, kH, kW] is the catalog's. The resolved pads
 // (auto_pad applied) become explicit valid-padding border amounts, which may
 // differ at the two ends.
 func mapConv(c *converter, n *runtime.Node) error {
-	xs := c.shape(n.Inputs[0])
-	if len(xs) != 3 && len(xs) != 4 {
-		return c.unsupported(n, n.Inputs[0], "only 1-D and 2-D convolutions map to Core ML's Convolution layer; input has shape %v", xs)
-	}
-	wt, wv, err := c.weight(n, 1)
+	xs, ws, wv, bv, err := convOperands(c, n, "convolutions map to Core ML's Convolution layer")
 	if err != nil {
 		return err
 	}
-	var bv []float32
-	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
-		if _, bv, err = c.weight(n, 2); err != nil {
-			return err
-		}
-	}
-	ws := wt.Shape()
 	g, err := ops.ResolveConv(xs, ws, n.Attrs)
 	if err != nil {
 		return c.unsupported(n, "", "%v", err) // unreachable after validation
@@ -219,21 +229,10 @@ func mapConv(c *converter, n *runtime.Node) error {
 // with the pads the schema leaves open, so those cases are refused rather
 // than guessed. The kernel layout [C, M/group, kH, kW] is the catalog's.
 func mapConvTranspose(c *converter, n *runtime.Node) error {
-	xs := c.shape(n.Inputs[0])
-	if len(xs) != 3 && len(xs) != 4 {
-		return c.unsupported(n, n.Inputs[0], "only 1-D and 2-D transposed convolutions are mapped; input has shape %v", xs)
-	}
-	wt, wv, err := c.weight(n, 1)
+	xs, ws, wv, bv, err := convOperands(c, n, "transposed convolutions are mapped")
 	if err != nil {
 		return err
 	}
-	var bv []float32
-	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
-		if _, bv, err = c.weight(n, 2); err != nil {
-			return err
-		}
-	}
-	ws := wt.Shape()
 	g, err := ops.ResolveConvTranspose(xs, ws, n.Attrs)
 	if err != nil {
 		return c.unsupported(n, "", "%v", err) // unreachable after validation
