@@ -3,7 +3,6 @@ package xla_test
 import (
 	"context"
 	"errors"
-	"os"
 	"slices"
 	"testing"
 
@@ -14,25 +13,13 @@ import (
 	"github.com/backplane-ml/backplane/runtime"
 )
 
-// sharedDataDir is the shared ONNX test data folder (onnxtest.SharedDir).
-func sharedDataDir(t *testing.T) string {
-	dir, err := onnxtest.SharedDir()
-	require.NoError(t, err)
-	return dir
-}
-
 // TestSharedONNXSuite runs every ONNX backend-test folder of the shared test
 // data on each engine (xla only where a PJRT plugin is installed), comparing
 // with the expected outputs at ONNX's tolerances (onnxtest.DefaultTolerance).
 // A test is skipped only when the model uses an op still pending a lowering;
 // every other outcome but PASS fails.
 func TestSharedONNXSuite(t *testing.T) {
-	dir := sharedDataDir(t)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared ONNX test data not found at %s (set %s to point elsewhere)", dir, onnxtest.SharedDataEnv)
-	}
-	cases, err := onnxtest.Discover(dir)
-	require.NoError(t, err)
+	cases := onnxtest.SharedCases(t)
 	for _, b := range engines() {
 		t.Run(b.Name(), func(t *testing.T) {
 			if err := b.Available(); err != nil {

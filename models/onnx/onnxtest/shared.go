@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"testing"
 )
 
 // SharedDataEnv names the environment variable that overrides where
@@ -33,4 +34,23 @@ func SharedDir() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// SharedCases discovers every test folder of the shared ONNX test data for
+// a test, skipping it (saying where it looked and how to point elsewhere)
+// when the data is absent, and failing it when the data cannot be read.
+func SharedCases(t testing.TB) []Case {
+	t.Helper()
+	dir, err := SharedDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("shared ONNX test data not found at %s (set %s to point elsewhere)", dir, SharedDataEnv)
+	}
+	cases, err := Discover(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cases
 }
