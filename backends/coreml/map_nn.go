@@ -312,13 +312,17 @@ func mapPool(avg bool) mapper {
 
 // mapGlobalPool maps global pooling of a 4-D input onto the Pooling layer's
 // global mode, and of other ranks onto a reduction over the spatial axes that
-// keeps them as size-1 dims.
+// keeps them as size-1 dims. The global mode ignores the window and the
+// padding, but Core ML's validator refuses a Pooling layer whose padding type
+// is unset (NeuralNetworkLayerValidator.cpp), so it gets valid padding with
+// zero borders, as coremltools' builder writes it.
 func mapGlobalPool(typ int, reduce protowire.Number) mapper {
 	return func(c *converter, n *runtime.Node) error {
 		xs := c.shape(n.Inputs[0])
 		if len(xs) == 4 {
 			return c.simple(n, lPooling, func(w *wire) {
 				w.int(fPoolType, typ)
+				validPadding(w, fPoolValid, []int{0, 0, 0, 0})
 				w.boolean(fPoolGlobal, true)
 			})
 		}

@@ -89,7 +89,8 @@ func mapBatchNorm(c *converter, n *runtime.Node) error {
 
 // mapLayerNorm uses LayerNormalization, whose gamma and beta have exactly the
 // normalized shape x.shape[axis:]: the catalog's scale and bias, which may be
-// smaller and broadcast, are expanded to it (an absent bias is zeros).
+// smaller and broadcast, are expanded to it (an absent bias is zeros). They
+// are stored as float32 whatever the model's precision.
 func mapLayerNorm(c *converter, n *runtime.Node) error {
 	xs := c.shape(n.Inputs[0])
 	norm := xs[axis(n, "axis", -1, len(xs)):]
@@ -98,9 +99,8 @@ func mapLayerNorm(c *converter, n *runtime.Node) error {
 		return err
 	}
 	gamma := broadcastTo(sv, st.Shape(), norm)
-	beta, betaName := make([]float32, norm.NumElements()), n.Inputs[1]
+	beta := make([]float32, norm.NumElements())
 	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
-		betaName = n.Inputs[2]
 		bt, bv, err := c.weight(n, 2)
 		if err != nil {
 			return err
@@ -115,8 +115,11 @@ func mapLayerNorm(c *converter, n *runtime.Node) error {
 	c.layer(n.Name, []string{x}, n.Outputs, lLayerNormalization, func(w *wire) {
 		w.ints(fLNNormalizedShape, norm)
 		w.float(fLNEps, eps)
-		c.weights(w, fLNGamma, gamma, n, n.Inputs[1])
-		c.weights(w, fLNBeta, beta, n, betaName)
+		// Always float32, also in a float16 model: Core ML's validator counts
+		// gamma and beta in float32 values only and requires prod(normalizedShape)
+		// of each (NeuralNetworkLayerValidator.cpp), so float16 bytes are refused.
+		w.weights(fLNGamma, gamma, Float32)
+		w.weights(fLNBeta, beta, Float32)
 	})
 	return nil
 }
