@@ -157,7 +157,8 @@ func broadcastTo(v []float32, s, to tensor.Shape) []float32 {
 // mapLRN uses the LRN layer, which sums across axis −3: the channel axis of a
 // 4-D input. Its window is centred, as the catalog's is for an odd size (for
 // an even size the catalog's window is lopsided and is refused), and it reads
-// a bias k of 0 as 1, so 0 is refused too.
+// a bias k of 0 as 1 while its validator refuses a negative k
+// (NeuralNetworkLayerValidator.cpp), so a bias <= 0 is refused too.
 func mapLRN(c *converter, n *runtime.Node) error {
 	xs := c.shape(n.Inputs[0])
 	size := n.Attrs.Int("size", 1)
@@ -167,8 +168,8 @@ func mapLRN(c *converter, n *runtime.Node) error {
 		return c.unsupported(n, n.Inputs[0], "only 4-D lrn is mapped (Core ML sums across axis −3); input has shape %v", xs)
 	case size%2 == 0:
 		return c.unsupported(n, "", "lrn size %d is even; only centred (odd) windows are mapped", size)
-	case float32(bias) == 0:
-		return c.unsupported(n, "", "lrn bias 0: Core ML reads a bias of 0 as 1")
+	case float32(bias) <= 0:
+		return c.unsupported(n, "", "lrn bias %v: Core ML reads a bias k of 0 as 1 and refuses a negative one", bias)
 	}
 	return c.simple(n, lLRN, func(w *wire) {
 		w.float(fLRNAlpha, n.Attrs.Float("alpha", 1e-4))
