@@ -305,9 +305,10 @@ func (c *ruleChecker) convolution(l pbLayer, where string, in [][]int) [][]int {
 	p := l.params
 	c.rule("conv.padding-type", p.has(50) || p.has(51), where, "no padding type")
 	deconv := p.bool(60)
-	c.rule("conv.deconv-weights", !deconv || len(l.inputs) == 1, where, "a deconvolution with weights as an input")
 	outC, kc, g := int(p.uint(1)), int(p.uint(2)), max(1, int(p.uint(10)))
 	k, s, d := orDefaults(p.ints(20), 3, 3), orDefaults(p.ints(30), 1, 1), orDefaults(p.ints(40), 1, 1)
+	c.rule("conv.dynamic-weights", len(l.inputs) == 1 || (!deconv && !p.bool(70) && !slices.ContainsFunc(d, func(v int) bool { return v > 1 })),
+		where, "weights as an input with deconvolution, a static bias or dilation %v", d)
 	if len(k) != 2 || len(s) != 2 || len(d) != 2 {
 		c.rule("conv.shape", false, where, "kernelSize %v, stride %v, dilationFactor %v: want [H, W] each", k, s, d)
 		return nil

@@ -69,7 +69,7 @@ var coremlRules = []coremlRule{
 	{"weights-one-type", srcWeights, "a WeightParams holds exactly one of float32 values, float16 bytes or quantized bytes"},
 	// Layer parameters.
 	{"conv.padding-type", srcLayer, "Convolution sets a padding type (valid or same)"},
-	{"conv.deconv-weights", srcLayer, "a deconvolution takes its weights as a parameter (one input)"},
+	{"conv.dynamic-weights", srcLayer, "weights given as a second input only without deconvolution, dilation or a static bias"},
 	{"conv.weights", srcLayer, "Convolution weights hold outputChannels*kernelChannels*kH*kW values (deconvolution: kernelChannels*outputChannels/nGroups*kH*kW), counted per precision"},
 	{"conv.bias", srcLayer, "a Convolution bias is present exactly when hasBias, holds outputChannels values, in the weights' precision"},
 	{"conv.shape", srcProto, "kernelChannels*nGroups is the input's channels (deconvolution: kernelChannels is); the output size follows the valid-padding formulas"},
@@ -257,8 +257,10 @@ func (c *ruleChecker) model() {
 		c.producer[name] = ""
 	}
 	c.rule("input-not-optional", !allOptional, "model", "every input is optional")
+	described := map[string][]int{}
 	for _, f := range outs {
-		c.feature(f, false)
+		name, shape, _ := c.feature(f, false)
+		described[name] = shape
 	}
 
 	c.rule("layers-present", len(m.layers) > 0, "model", "no layers")
@@ -293,7 +295,7 @@ func (c *ruleChecker) model() {
 		c.rule("outputs-produced", made && layer != "" && !listed[name], fmt.Sprintf("output %q", name),
 			"not produced by any layer, or listed twice")
 		listed[name] = true
-		if want, known := m.outputs[name], c.shapes[name]; made && layer != "" && known != nil {
+		if want, known := described[name], c.shapes[name]; made && layer != "" && known != nil {
 			c.rule("outputs-shape", slices.Equal(want, known), fmt.Sprintf("output %q", name),
 				"the layers give shape %v, the description states %v", known, want)
 		}
