@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -160,31 +161,50 @@ func opRuleCases() []ruleCase {
 	return out
 }
 
+// ruleGroup is the source of a rule case: "kit/inputs", "random/constants",
+// "decoded", ...
+func ruleGroup(name string) string {
+	parts := strings.SplitN(name, "/", 3)
+	if parts[0] == "decoded" {
+		return parts[0]
+	}
+	return parts[0] + "/" + parts[1]
+}
+
 func TestCoreMLRulesOpCases(t *testing.T) {
 	applied := map[string]int{}
-	accepted, refused, built := 0, 0, 0
+	accepted, refused := map[string]int{}, map[string]int{}
+	checked, overflow := 0, 0
 	for _, rc := range opRuleCases() {
+		group := ruleGroup(rc.name)
 		a, err := rc.build()
 		require.NoError(t, err, rc.name)
-		built++
 		if err := CheckSupport(a); err != nil {
 			require.ErrorIs(t, err, runtime.ErrUnsupported, rc.name)
-			refused++
+			refused[group]++
 			continue
 		}
-		accepted++
+		accepted[group]++
 		for _, p := range []Precision{Float32, Float16} {
 			data, err := Convert(a, p)
 			if p == Float16 && errors.Is(err, runtime.ErrUnsupported) && strings.Contains(err.Error(), "float16's range") {
-				continue // a weight beyond float16: refused by name, as TestFloat16OverflowIsNamed checks
+				overflow++ // a weight beyond float16: refused by name, as TestFloat16OverflowIsNamed checks
+				continue
 			}
 			require.NoError(t, err, "%s %v: CheckSupport accepted it", rc.name, p)
 			addApplied(applied, requireRules(t, data, fmt.Sprintf("%s, %v", rc.name, p)))
+			checked++
 		}
 	}
-	t.Logf("op cases: %d built, %d accepted and checked in float32 and float16, %d refused by CheckSupport; %d rule evaluations",
-		built, accepted, refused, total(applied))
-	require.Greater(t, accepted, 400, "the op cases the converter accepts")
+	n := 0
+	for _, g := range slices.Sorted(maps.Keys(accepted)) {
+		k := accepted[g]
+		t.Logf("%-17s %4d accepted, %4d refused by CheckSupport", g, k, refused[g])
+		n += k
+	}
+	t.Logf("op cases: %d accepted, %d models checked (float32 and float16; %d float16 conversions refused for a weight beyond float16's range); %d rule evaluations",
+		n, checked, overflow, total(applied))
+	require.Greater(t, n, 400, "the op cases the converter accepts")
 	require.Empty(t, ruleCoverage(applied), "rules that no accepted case evaluates")
 }
 
