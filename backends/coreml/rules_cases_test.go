@@ -409,6 +409,15 @@ func hasRule(bad []string, rule string) bool {
 	return false
 }
 
+// TestRuleDocsListEveryRule keeps docs/coreml.md's table of rules complete.
+func TestRuleDocsListEveryRule(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/coreml.md")
+	require.NoError(t, err)
+	for _, r := range coremlRules {
+		require.Contains(t, string(doc), "| `"+r.id+"` |", "docs/coreml.md does not list rule %s", r.id)
+	}
+}
+
 // setField replaces message field num of p with the encoded message body.
 func setField(p pb, num protowire.Number, body []byte) {
 	p.f[num] = []pbField{{typ: protowire.BytesType, b: body}}
