@@ -253,7 +253,9 @@ func TestRuleCheckerCatches(t *testing.T) {
 	}
 	params := func(t *testing.T, m *pbModel, kind string) pb { return layerOf(t, *m, kind).params }
 	index := func(t *testing.T, m *pbModel, kind string) int {
-		return slices.IndexFunc(m.layers, func(l pbLayer) bool { return l.kind == kind })
+		i := slices.IndexFunc(m.layers, func(l pbLayer) bool { return l.kind == kind })
+		require.NotEqual(t, -1, i, "no %s layer in %v", kind, layersOf(*m))
+		return i
 	}
 	for _, tc := range []struct {
 		rule  string
