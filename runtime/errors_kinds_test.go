@@ -151,3 +151,15 @@ func TestNewKindMatchesItselfAndTheRuntimeKind(t *testing.T) {
 	require.NotErrorIs(t, err, runtime.ErrInvalidArtifact)
 	require.NotErrorIs(t, err, runtime.NewKind("not supported", runtime.ErrUnsupported), "each kind is its own sentinel")
 }
+
+func TestBriefKeepsTheFirstClauseOfALongCause(t *testing.T) {
+	long := &runtime.Error{Kind: runtime.ErrUnavailable, Backend: "xla", Mode: runtime.ModeUnavailable,
+		Err: errors.New("PJRT plugin not found: searched ~/.local/lib/go-xla, /usr/local/lib/go-xla, the LD_LIBRARY_PATH " +
+			"entries and the /etc/ld.so.conf directories; install the CPU plugin with its installer")}
+	require.Equal(t, "PJRT plugin not found…", runtime.Brief(long))
+	semi := errors.New("Core ML needs macOS 12 or later; this is linux/amd64 (conversion and Supports still work on " +
+		"every platform, so backplane backends MODEL answers)")
+	require.Equal(t, "Core ML needs macOS 12 or later…", runtime.Brief(semi))
+	require.Equal(t, "device lost", runtime.Brief(&runtime.Error{Kind: runtime.ErrBackend, Err: errors.New("device lost")}))
+	require.Equal(t, "", runtime.Brief(nil))
+}

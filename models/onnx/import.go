@@ -106,7 +106,7 @@ type Options struct {
 func ImportFile(path string, opt Options) (*runtime.Artifact, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &Error{Model: path, Kind: runtime.ErrIO, Err: err}
+		return nil, &Error{Kind: runtime.ErrIO, Err: err} // the os error names the path
 	}
 	if opt.External == nil {
 		opt.External = onnxpb.DirLoader(filepath.Dir(path))
