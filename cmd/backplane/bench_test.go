@@ -148,7 +148,7 @@ func TestBenchFlagErrors(t *testing.T) {
 		status int
 		errHas string
 	}{
-		{"help", []string{"-h"}, 0, "usage: backplane bench"},
+		{"progress single dash", []string{"-progress", "fancy"}, 2, `--progress "fancy"`},
 		{"unknown model", []string{"--models", "mlp,nope"}, 2, `unknown model "nope" (the zoo has mlp, cnn`},
 		{"unknown backend", []string{"--backends", "warp"}, 2, `unknown backend "warp" (registered: `},
 		{"zero batch", []string{"--batch", "1,0"}, 2, `batch size "0" is not a positive integer`},
@@ -156,8 +156,8 @@ func TestBenchFlagErrors(t *testing.T) {
 		{"no batch", []string{"--batch", ","}, 2, "no batch sizes"},
 		{"zero iters", []string{"--iters", "0"}, 2, "need at least one run"},
 		{"negative duration", []string{"--duration", "-1s"}, 2, "need at least one run and no negative time"},
-		{"progress", []string{"--progress", "fancy"}, 2, `-progress "fancy"`},
-		{"argument", []string{"mlp"}, 2, `unexpected argument "mlp"`},
+		{"progress", []string{"--progress", "fancy"}, 2, `--progress "fancy"`},
+		{"argument", []string{"mlp"}, 2, `unexpected argument "mlp" (takes no arguments (zoo models go in --models))`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
