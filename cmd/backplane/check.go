@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"strings"
 
@@ -37,6 +38,10 @@ func newCheckCmd() *cobra.Command {
 				return err
 			}
 			cases, err := onnxtest.Discover(paths...)
+			if errors.Is(err, fs.ErrNotExist) {
+				err = fmt.Errorf("%w\n(the ONNX backend-test data is not part of this repository: copy the folders of\n"+
+					"onnx/backend/test/data from the ONNX repository, e.g. to ../shared/testdata/onnx; see the README)", err)
+			}
 			if err != nil {
 				return &usageError{err}
 			}

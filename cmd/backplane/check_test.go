@@ -122,6 +122,7 @@ func TestCheckUsageErrors(t *testing.T) {
 		{"negative rtol", []string{"check", "--rtol", "-1", root}, "must be finite and >= 0"},
 		{"NaN atol", []string{"check", "--atol", "NaN", root}, "must be finite and >= 0"},
 		{"missing path", []string{"check", filepath.Join(root, "nope")}, "no such file"},
+		{"missing data says where it comes from", []string{"check", filepath.Join(root, "nope")}, "not part of this repository"},
 		{"no tests there", []string{"check", t.TempDir()}, "no ONNX test folders"},
 	}
 	for _, c := range cases {
