@@ -155,3 +155,18 @@ func TestUsageErrorsNameWhatIsWrong(t *testing.T) {
 		require.Contains(t, stderr, "--help' for usage.", "points at the command's help")
 	}
 }
+
+func TestRunWithAnUnavailableBackendSaysWhyUpFront(t *testing.T) {
+	for _, b := range runtime.Backends() {
+		err := runtime.Availability(b)
+		if err == nil {
+			continue
+		}
+		_, stderr, status := cli(t, "run", "mlp", "--backend", b.Name())
+		require.Equal(t, 1, status)
+		require.Contains(t, stderr, cause(err), "the full reason, since %s was asked for by name", b.Name())
+		require.Contains(t, stderr, "backend unavailable")
+		return
+	}
+	t.Skip("every backend is available here")
+}

@@ -100,6 +100,9 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 	}
 	defer rt.Close()
 	ctx := context.Background()
+	if err := rt.Ping(ctx); err != nil { // --backend NAME that cannot run here: say why before loading
+		return err
+	}
 	m, err := rt.Load(ctx, a)
 	if err != nil {
 		return err
