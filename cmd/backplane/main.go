@@ -133,7 +133,8 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	if cmd != nil && cmd != root {
 		name = cmd.CommandPath()
 	}
-	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	// The command's name already says "backplane"; the runtime's errors begin with it too.
+	fmt.Fprintf(stderr, "%s: %s\n", name, strings.TrimPrefix(err.Error(), "backplane: "))
 	var f *failure
 	if errors.As(err, &f) {
 		return 1
