@@ -32,7 +32,11 @@ func MLP(cfg MLPConfig) (*runtime.Artifact, error) {
 	}
 	// e.g. "mlp-784-256x128-10": no spaces or brackets, so the name is one
 	// shell word and one Prometheus label value without quoting trouble.
-	b := runtime.NewBuilder(fmt.Sprintf("mlp-%d-%s-%d", cfg.Inputs, joinInts(cfg.Hidden, "x"), cfg.Classes))
+	name := fmt.Sprintf("mlp-%d-%s-%d", cfg.Inputs, joinInts(cfg.Hidden, "x"), cfg.Classes)
+	if len(cfg.Hidden) == 0 {
+		name = fmt.Sprintf("mlp-%d-%d", cfg.Inputs, cfg.Classes)
+	}
+	b := runtime.NewBuilder(name)
 	w := &weights{b: b, seed: cfg.Seed}
 	h := b.Input("x", tensor.Float32, batchDim(cfg.Batch), runtime.Static(cfg.Inputs))
 	width := cfg.Inputs

@@ -227,3 +227,13 @@ func TestWritePlotByHand(t *testing.T) {
 
 	require.ErrorContains(t, writePlot(&b, rows[2:3]), "nothing to plot")
 }
+
+func TestBenchThreads(t *testing.T) {
+	out, stderr, status := cli(t, "bench", "--models", "mlp", "--backends", "ref,gomlx", "--batch", "1",
+		"--iters", "1", "--ort=false", "--progress", "none", "--threads", "1")
+	require.Equal(t, 0, status, stderr)
+	require.Regexp(t, `(?m)^mlp\s+1\s+gomlx\s+\S+\s+\S+\s+\S+\s+-\s+[0-9.e+-]+$`, out, "gomlx runs with one thread and agrees with ref")
+	_, stderr, status = cli(t, "bench", "--models", "mlp", "--threads", "-1")
+	require.Equal(t, 2, status)
+	require.Contains(t, stderr, "--threads -1")
+}
