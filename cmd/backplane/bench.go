@@ -43,7 +43,7 @@ type benchRow struct {
 	batch    int
 	runner   string
 	flops    int64
-	p50, p99 time.Duration
+	p50, p95, p99 time.Duration
 	gflops   float64
 	maxErr   float64
 	errErr   error // why maxErr is unknown
@@ -61,7 +61,7 @@ func newBenchCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "bench [flags]",
 		Short: "Time zoo models on backends and ONNX Runtime; table and SVG chart",
-		Long: "Times zoo models on backends (and ONNX Runtime, after make ort) and prints p50, p99,\n" +
+		Long: "Times zoo models on backends (and ONNX Runtime, after make ort) and prints p50, p95, p99,\n" +
 			"GFLOP/s, the p50 relative to ONNX Runtime and the largest difference from ref's outputs.\n" +
 			"Exit status 1 when a row failed.",
 		Example: "  backplane bench --models mlp,cnn --iters 20 --plot bench.svg\n" +
@@ -247,7 +247,7 @@ func runBench(ctx context.Context, opt benchOptions, stdout, stderr io.Writer) i
 			status = 1
 		}
 	}
-	printBenchTable(stdout, rows, useORT)
+	printBenchTable(stdout, rows, useORT, opt.threads)
 	if opt.plot != "" {
 		if err := writePlotFile(opt.plot, rows); err != nil {
 			fmt.Fprintln(stderr, "backplane bench:", err)
@@ -293,7 +293,7 @@ func measureRow(ctx context.Context, c *zoobench.Case, name string, export zoobe
 	if name == "ref" {
 		c.OfferReference(m.Outputs)
 	}
-	row.p50, row.p99 = m.Percentile(0.5), m.Percentile(0.99)
+	row.p50, row.p95, row.p99 = m.Percentile(0.5), m.Percentile(0.95), m.Percentile(0.99)
 	row.gflops = m.GFLOPs(c.Cost.FLOPs)
 	row.maxErr, row.errErr = c.MaxAbsErr(ctx, m.Outputs)
 	return row
@@ -318,12 +318,12 @@ func relateToORT(rows []benchRow) {
 	}
 }
 
-func printBenchTable(w io.Writer, rows []benchRow, withORT bool) {
+func printBenchTable(w io.Writer, rows []benchRow, withORT bool, threads int) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODEL\tBATCH\tBACKEND\tP50\tP99\tGFLOP/S\tVS ORT\tMAX ABS ERR VS REF")
+	fmt.Fprintln(tw, "MODEL\tBATCH\tBACKEND\tP50\tP95\tP99\tGFLOP/S\tVS ORT\tMAX ABS ERR VS REF")
 	for _, r := range rows {
 		if r.err != nil {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t-\t-\t-\t-\tfailed: %v\n", r.model, r.batch, r.runner, oneLine(r.err.Error()))
+			fmt.Fprintf(tw, "%s\t%d\t%s\t-\t-\t-\t-\t-\tfailed: %v\n", r.model, r.batch, r.runner, oneLine(r.err.Error()))
 			continue
 		}
 		vs := "-"
@@ -334,12 +334,15 @@ func printBenchTable(w io.Writer, rows []benchRow, withORT bool) {
 		if r.errErr != nil {
 			maxErr = "unknown: " + oneLine(r.errErr.Error())
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t%v\t%.3g\t%s\t%s\n", r.model, r.batch, r.runner,
-			roundDuration(r.p50), roundDuration(r.p99), r.gflops, vs, maxErr)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t%v\t%v\t%.3g\t%s\t%s\n", r.model, r.batch, r.runner,
+			roundDuration(r.p50), roundDuration(r.p95), roundDuration(r.p99), r.gflops, vs, maxErr)
 	}
 	tw.Flush()
 	if withORT {
+		if threads <= 0 {
+			threads = goruntime.GOMAXPROCS(0) // ortpeer.Options{}'s default
+		}
 		fmt.Fprintf(w, "\nVS ORT is p50 over ONNX Runtime %s's p50 (above 1: slower); ONNX Runtime uses %d intra-op threads.\n",
-			ortpeer.Version(), goruntime.GOMAXPROCS(0)) // ortpeer.Options{}'s default
+			ortpeer.Version(), threads)
 	}
 }
