@@ -39,16 +39,16 @@ type benchOptions struct {
 
 // benchRow is one line of the table: a case on one runner.
 type benchRow struct {
-	model    string
-	batch    int
-	runner   string
-	flops    int64
+	model         string
+	batch         int
+	runner        string
+	flops         int64
 	p50, p95, p99 time.Duration
-	gflops   float64
-	maxErr   float64
-	errErr   error // why maxErr is unknown
-	vsORT    float64
-	err      error // the runner failed; the other figures are unset
+	gflops        float64
+	maxErr        float64
+	errErr        error // why maxErr is unknown
+	vsORT         float64
+	err           error // the runner failed; the other figures are unset
 }
 
 func newBenchCmd() *cobra.Command {
@@ -342,7 +342,7 @@ func printBenchTable(w io.Writer, rows []benchRow, withORT bool, threads int) {
 		if threads <= 0 {
 			threads = goruntime.GOMAXPROCS(0) // ortpeer.Options{}'s default
 		}
-		fmt.Fprintf(w, "\nVS ORT is p50 over ONNX Runtime %s's p50 (above 1: slower); ONNX Runtime uses %d intra-op threads.\n",
-			ortpeer.Version(), threads)
+		fmt.Fprintf(w, "\nVS ORT is p50 over ONNX Runtime %s's p50 (above 1: slower); ONNX Runtime runs with %s.\n",
+			ortpeer.Version(), plural(threads, "intra-op thread"))
 	}
 }
