@@ -146,6 +146,7 @@ func TestUsageErrorsNameWhatIsWrong(t *testing.T) {
 		{[]string{"export", "mlp"}, `required flag(s) "output" not set`},
 		{[]string{"backends", "a", "b"}, `unexpected argument "b"`},
 		{[]string{"version", "x"}, `unexpected argument "x"`},
+		{[]string{"help", "nosuch"}, `no command "nosuch"`},
 	}
 	for _, c := range cases {
 		out, stderr, status := cli(t, c.args...)

@@ -110,6 +110,19 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "Help about any command",
+		Long:  "Prints a command's description, usage and flags (the same as backplane COMMAND --help).",
+		RunE: func(c *cobra.Command, a []string) error {
+			cmd, rest, err := c.Root().Find(a)
+			if cmd == nil || err != nil || len(rest) > 0 {
+				return usagef("no command %q (backplane --help lists them)", strings.Join(a, " "))
+			}
+			cmd.InitDefaultHelpFlag()
+			return cmd.Help()
+		},
+	})
 	root.AddCommand(newBackendsCmd(), newRunCmd(), newCheckCmd(), newExportCmd(), newBenchCmd(),
 		newDemoCmd(), newSoakCmd(), newVersionCmd())
 	return root
