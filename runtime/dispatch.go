@@ -109,11 +109,12 @@ func WithBreaker(c BreakerConfig) Option {
 // candidate is one capable backend of a model: prepared on first use, with
 // its own telemetry and circuit breaker.
 type candidate struct {
-	backend Backend
-	name    string
-	isRef   bool
-	stats   backendStats
-	breaker *breaker
+	backend  Backend
+	name     string
+	isRef    bool
+	stats    backendStats
+	breaker  *breaker
+	settings Settings // the runtime's, handed to Prepare
 
 	mu       sync.Mutex                  // serialises Prepare
 	prepared atomic.Pointer[preparedBox] // set once Prepare succeeded
@@ -151,7 +152,7 @@ func (c *candidate) prepare(ctx context.Context, a *Artifact) (Prepared, error) 
 		return p, nil
 	}
 	start := time.Now()
-	p, err := prepareRecovered(ctx, c.backend, a)
+	p, err := prepareRecovered(ContextWithSettings(ctx, c.settings), c.backend, a)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +278,7 @@ func (m *Model) dispatch(ctx context.Context, inputs []*tensor.Tensor, want []ou
 			break
 		}
 	}
-	return nil, &DispatchError{Model: m.art.Name, Attempts: info.Attempts}
+	return nil, &DispatchError{Model: m.art.Name, Attempts: info.Attempts, Context: ctx.Err()}
 }
 
 // try runs the request on one candidate, recovering panics, checking the

@@ -29,6 +29,7 @@ type Runtime struct {
 	breakerCfg  BreakerConfig
 	shadowCfg   ShadowConfig
 	tel         Telemetry
+	settings    Settings // passed to Backend.Prepare; see WithThreads
 
 	mu     sync.Mutex
 	closed bool
@@ -39,7 +40,9 @@ type Runtime struct {
 type Option func(*Runtime) error
 
 // WithBackends restricts the runtime to the named backends, tried in the given
-// order. Each name must be registered when New is called.
+// order. Each name must be registered when New is called (else New returns a
+// *RegistryError, ErrNotRegistered); whether they can run here is checked at
+// Load, or up front by Runtime.Ping.
 func WithBackends(names ...string) Option {
 	return func(r *Runtime) error {
 		if len(names) == 0 {
@@ -52,7 +55,7 @@ func WithBackends(names ...string) Option {
 			}
 			seen[n] = true
 			if _, ok := Lookup(n); !ok {
-				return fmt.Errorf("runtime: backend %q is not registered (registered: %v)", n, registeredNames())
+				return registryError(n)
 			}
 		}
 		r.only = nil
@@ -142,6 +145,9 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	if closed {
 		return nil, &Error{Kind: ErrClosed, Model: a.Name, Err: errors.New("runtime is closed")}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, &DispatchError{Model: a.Name, Context: err}
+	}
 	plan, err := a.Plan()
 	if err != nil {
 		return nil, err
@@ -161,6 +167,9 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 		}
 	}
 	m.idle = sync.NewCond(&m.lifeMu)
+	if len(r.backends()) == 0 {
+		return nil, &RegistryError{Model: a.Name}
+	}
 	for _, b := range r.backends() {
 		if err := Availability(b); err != nil {
 			m.skipped = append(m.skipped, Attempt{Backend: b.Name(), Mode: ModeUnavailable, Err: err})
@@ -170,7 +179,9 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 			m.skipped = append(m.skipped, Attempt{Backend: b.Name(), Mode: ModeUnsupported, Err: err})
 			continue
 		}
-		m.cands = append(m.cands, newCandidate(b, &r.breakerCfg))
+		c := newCandidate(b, &r.breakerCfg)
+		c.settings = r.settings
+		m.cands = append(m.cands, c)
 	}
 	order := slices.Clone(m.cands)
 	m.order.Store(&order)
@@ -191,7 +202,7 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	}
 	if !ready {
 		m.closePrepared()
-		return nil, &DispatchError{Model: a.Name, Attempts: append(slices.Clone(m.skipped), tried...)}
+		return nil, &DispatchError{Model: a.Name, Attempts: append(slices.Clone(m.skipped), tried...), Context: ctx.Err()}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -140,7 +140,7 @@ func (b *Backend) Prepare(ctx context.Context, a *runtime.Artifact) (runtime.Pre
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	be, err := b.eng.start()
+	be, err := b.eng.forThreads(runtime.SettingsFrom(ctx).Threads)
 	if err != nil {
 		return nil, &runtime.Error{Kind: runtime.ErrUnavailable, Model: a.Name, Backend: b.eng.name,
 			Mode: runtime.ModeUnavailable, Err: err}

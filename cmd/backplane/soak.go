@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/backplane-ml/backplane/models"
 	"github.com/backplane-ml/backplane/runtime"
@@ -29,28 +30,34 @@ type soakOptions struct {
 	models                      string
 }
 
-func soakCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func newSoakCmd() *cobra.Command {
 	var o soakOptions
-	fs.DurationVar(&o.duration, "duration", time.Minute, "how long to run")
-	fs.DurationVar(&o.interval, "interval", 10*time.Second, "length of a fault phase and of a report line")
-	fs.DurationVar(&o.timeout, "timeout", 2*time.Second, "deadline of each request")
-	fs.IntVar(&o.workers, "workers", 8, "concurrent callers")
-	fs.Float64Var(&o.rate, "rate", 0.3, "fault rate during a faulty phase")
-	fs.StringVar(&o.models, "models", "mlp,cnn", "comma-separated zoo models to mix")
-	if err := fs.Parse(args); err != nil {
-		return usageStatus(err)
+	c := &cobra.Command{
+		Use:   "soak [flags]",
+		Short: "Run mixed models under injected faults, reporting outcomes, RSS and goroutines per phase",
+		Long: "Wraps every available backend but ref with fault injection and runs zoo models from\n" +
+			"concurrent callers, alternating fault phases (errors, panics, NaN, wrong shapes, hangs,\n" +
+			"latency spikes, unavailability) with clean ones. Prints per phase the requests that\n" +
+			"ended in that phase by outcome, RSS, Go heap, goroutines and breaker states. Fails if any\n" +
+			"request gets a wrong result or an untyped error.",
+		Example: "  backplane soak --duration 10m\n  backplane soak --duration 30s --interval 5s --models mlp",
+		Args:    args(0, 0, "no arguments (zoo models go in --models)"),
+		RunE: action(func(cmd *cobra.Command, _ []string) error {
+			if o.duration <= 0 || o.interval <= 0 || o.timeout <= 0 || o.workers < 1 || !(o.rate >= 0 && o.rate <= 1) {
+				return usagef("--duration, --interval and --timeout must be positive, --workers at least 1, --rate in [0, 1]")
+			}
+			return soak(o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		}),
 	}
-	if fs.NArg() > 0 || o.duration <= 0 || o.interval <= 0 || o.timeout <= 0 || o.workers < 1 || !(o.rate >= 0 && o.rate <= 1) {
-		fmt.Fprintln(stderr, "usage: backplane soak [-duration D] [-interval D] [-timeout D] [-workers N] [-rate R] [-models a,b]")
-		return 2
-	}
-	if err := soak(o, stdout, stderr); err != nil {
-		fmt.Fprintln(stderr, "backplane soak:", err)
-		return 1
-	}
-	return 0
+	f := c.Flags()
+	f.DurationVar(&o.duration, "duration", time.Minute, "how long to run")
+	f.DurationVar(&o.interval, "interval", 10*time.Second, "length of a fault phase and of a report line")
+	f.DurationVar(&o.timeout, "timeout", 2*time.Second, "deadline of each request")
+	f.IntVar(&o.workers, "workers", 8, "concurrent callers")
+	f.Float64Var(&o.rate, "rate", 0.3, "fault rate during a faulty phase")
+	f.StringVar(&o.models, "models", "mlp,cnn", "comma-separated zoo models to mix")
+	_ = c.RegisterFlagCompletionFunc("models", completeZoo)
+	return c
 }
 
 // soakModel is one model of the mix with fixed inputs and the reference's answer.
@@ -158,6 +165,7 @@ func soak(o soakOptions, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, row, "TIME", "PHASE", "OK", "TYPED ERRS", "WRONG", "UNTYPED", "RSS MiB", "HEAP MiB", "GOROUTINES", "BREAKERS")
 	start := time.Now()
 	var first, last runtime.MemoryStats
+	var prev [4]int64 // ok, typed, wrong, untyped at the end of the previous phase
 	for phase := 0; time.Since(start) < o.duration; phase++ {
 		kind := "clean"
 		for _, fb := range faulty {
@@ -174,13 +182,24 @@ func soak(o soakOptions, stdout, stderr io.Writer) error {
 			first = mem
 		}
 		last = mem
+		now := [4]int64{counts.ok.Load(), counts.typed.Load(), counts.wrong.Load(), counts.untyped.Load()}
 		fmt.Fprintf(stdout, row, time.Since(start).Round(100*time.Millisecond), kind,
-			fmt.Sprint(counts.ok.Load()), fmt.Sprint(counts.typed.Load()), fmt.Sprint(counts.wrong.Load()),
-			fmt.Sprint(counts.untyped.Load()), fmt.Sprintf("%.1f", mib(mem.RSS)), fmt.Sprintf("%.1f", mib(mem.HeapLive)),
+			fmt.Sprint(now[0]-prev[0]), fmt.Sprint(now[1]-prev[1]), fmt.Sprint(now[2]-prev[2]),
+			fmt.Sprint(now[3]-prev[3]), fmt.Sprintf("%.1f", mib(mem.RSS)), fmt.Sprintf("%.1f", mib(mem.HeapLive)),
 			fmt.Sprint(mem.Goroutines), breakerStates(rt))
+		prev = now
 	}
 	close(stop)
 	wg.Wait()
+	// Requests in flight when the last phase ended: a row of their own, so
+	// that the phases' counts add up to the totals below.
+	if now := [4]int64{counts.ok.Load(), counts.typed.Load(), counts.wrong.Load(), counts.untyped.Load()}; now != prev {
+		mem := runtime.ReadMemoryStats()
+		fmt.Fprintf(stdout, row, time.Since(start).Round(100*time.Millisecond), "drain",
+			fmt.Sprint(now[0]-prev[0]), fmt.Sprint(now[1]-prev[1]), fmt.Sprint(now[2]-prev[2]),
+			fmt.Sprint(now[3]-prev[3]), fmt.Sprintf("%.1f", mib(mem.RSS)), fmt.Sprintf("%.1f", mib(mem.HeapLive)),
+			fmt.Sprint(mem.Goroutines), breakerStates(rt))
+	}
 	for _, fb := range faulty {
 		fb.Clear()
 	}

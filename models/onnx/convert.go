@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/backplane-ml/backplane/backends/ref"
 	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
 	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/runtime"
@@ -436,9 +435,9 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 		for i, name := range inputs {
 			args[i] = c.consts[name]
 		}
-		res, err := ref.Eval(op, attrs, args...)
+		res, err := c.fold(op, attrs, inputs, args)
 		if err != nil {
-			return c.opError(op, inputs, err)
+			return err
 		}
 		for i, name := range outputs {
 			if name != "" {

@@ -25,14 +25,17 @@ import (
 	"github.com/backplane-ml/backplane/runtime"
 )
 
-// Sentinel errors wrapped by *Error.
+// Sentinel errors wrapped by *Error. Each also matches the runtime's kind of
+// the same meaning with errors.Is, so callers that know only the runtime's
+// kinds classify import errors too.
 var (
 	// ErrUnsupported: the model uses an op, opset, attribute value or data
-	// type backplane does not implement.
-	ErrUnsupported = errors.New("not supported")
+	// type backplane does not implement. It matches runtime.ErrUnsupported.
+	ErrUnsupported = runtime.NewKind("not supported", runtime.ErrUnsupported)
 	// ErrInvalidModel: the model is malformed (dangling names, bad attributes,
-	// inconsistent shapes, undecodable protobuf).
-	ErrInvalidModel = errors.New("invalid ONNX model")
+	// inconsistent shapes, undecodable protobuf). It matches
+	// runtime.ErrInvalidArtifact.
+	ErrInvalidModel = runtime.NewKind("invalid ONNX model", runtime.ErrInvalidArtifact)
 )
 
 // Error reports a problem importing a model, with the node at fault.
@@ -41,8 +44,9 @@ type Error struct {
 	Node   string // node name (or "#index" when the node has none)
 	OpType string // ONNX op type of the node
 	Input  string // input value name at fault, if any
-	Kind   error  // ErrUnsupported or ErrInvalidModel
-	Err    error
+	Kind   error  // ErrUnsupported, ErrInvalidModel, runtime.ErrIO (reading the file) or runtime.ErrNotRegistered
+
+	Err error
 }
 
 // Error formats the model, node, op and input at fault, then the cause.
@@ -77,9 +81,13 @@ func describeError(what, model, node, op, input string, kind, err error) string 
 // Unwrap returns the kind and the cause, so errors.Is works with both.
 func (e *Error) Unwrap() []error { return []error{e.Kind, e.Err} }
 
-// Is makes every import error match runtime.ErrInvalidArtifact too, so
-// callers that only know the runtime's kinds still classify it.
-func (e *Error) Is(target error) bool { return target == runtime.ErrInvalidArtifact }
+// Is makes an import error about the model's content (ErrInvalidModel or
+// ErrUnsupported) match runtime.ErrInvalidArtifact too: the runtime cannot
+// load what did not import. Errors reading the file match runtime.ErrIO and
+// the os error instead (errors.Is(err, fs.ErrNotExist)).
+func (e *Error) Is(target error) bool {
+	return target == runtime.ErrInvalidArtifact && (e.Kind == ErrInvalidModel || e.Kind == ErrUnsupported)
+}
 
 // Options tune an import.
 type Options struct {
@@ -98,7 +106,7 @@ type Options struct {
 func ImportFile(path string, opt Options) (*runtime.Artifact, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &Error{Model: path, Kind: ErrInvalidModel, Err: err}
+		return nil, &Error{Kind: runtime.ErrIO, Err: err} // the os error names the path
 	}
 	if opt.External == nil {
 		opt.External = onnxpb.DirLoader(filepath.Dir(path))
