@@ -29,6 +29,7 @@ type Runtime struct {
 	breakerCfg  BreakerConfig
 	shadowCfg   ShadowConfig
 	tel         Telemetry
+	budget      *Budget // see WithMemoryBudget
 
 	mu     sync.Mutex
 	closed bool
@@ -116,6 +117,9 @@ func New(opts ...Option) (*Runtime, error) {
 		if err := o(r); err != nil {
 			return nil, err
 		}
+	}
+	if r.budget == nil {
+		r.budget = NewBudget(0)
 	}
 	return r, nil
 }

@@ -17,7 +17,6 @@ package onnx
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -94,9 +93,10 @@ type Options struct {
 }
 
 // ImportFile reads and imports an ONNX model file; external data is resolved
-// relative to the file's directory.
+// relative to the file's directory. Only a regular file of at most
+// onnxpb.MaxFileBytes is read (see onnxpb.ReadFile).
 func ImportFile(path string, opt Options) (*runtime.Artifact, error) {
-	data, err := os.ReadFile(path)
+	data, err := onnxpb.ReadFile(path)
 	if err != nil {
 		return nil, &Error{Model: path, Kind: ErrInvalidModel, Err: err}
 	}
