@@ -17,6 +17,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -90,12 +91,22 @@ type Options struct {
 	// External loads tensors stored outside the model file. ImportFile sets it
 	// to read files next to the model, refusing paths that leave its directory.
 	External onnxpb.ExternalLoader
+	// MemoryBudget bounds the bytes an import holds (bytes of the model
+	// file, initializers, external data and constants folded at import);
+	// 0 means runtime.DefaultMemoryBudget(). Going over it is an *Error
+	// wrapping runtime.ErrMemory that names the value, before it is
+	// allocated.
+	MemoryBudget int64
 }
 
 // ImportFile reads and imports an ONNX model file; external data is resolved
 // relative to the file's directory. Only a regular file of at most
 // onnxpb.MaxFileBytes is read (see onnxpb.ReadFile).
 func ImportFile(path string, opt Options) (*runtime.Artifact, error) {
+	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() && info.Size() > budgetOf(opt) {
+		return nil, &Error{Model: path, Kind: ErrInvalidModel, Err: &runtime.Error{Kind: runtime.ErrMemory, Model: path,
+			Mode: runtime.ModeMemory, Err: fmt.Errorf("the file has %d bytes, more than the import's memory budget of %d (Options.MemoryBudget)", info.Size(), budgetOf(opt))}}
+	}
 	data, err := onnxpb.ReadFile(path)
 	if err != nil {
 		return nil, &Error{Model: path, Kind: ErrInvalidModel, Err: err}
