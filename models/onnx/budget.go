@@ -130,4 +130,3 @@ func (c *converter) checkDeadNode(i int, n *onnxpb.Node) error {
 	}
 	return nil
 }
-
