@@ -194,8 +194,10 @@ type MemoryReporter interface {
 	// ResidentBytes is the memory the prepared model holds (compiled code,
 	// packed weights, arenas).
 	ResidentBytes() int64
-	// ScratchBytes is the memory one run needs beyond its inputs and outputs.
-	ScratchBytes(inputs []ValueType) int64
+	// ScratchBytes is the memory one run needs beyond its inputs and
+	// outputs, given the type of every value of the graph for the run's
+	// input shapes (inputs, weights and node outputs, by name).
+	ScratchBytes(types map[string]ValueType) int64
 }
 
 // ValueType is a value's dtype and concrete shape, as MemoryReporter sees it.

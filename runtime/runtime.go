@@ -165,6 +165,9 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 		}
 	}
 	m.idle = sync.NewCond(&m.lifeMu)
+	if err := m.reserveWeights(); err != nil {
+		return nil, err
+	}
 	for _, b := range r.backends() {
 		if err := Availability(b); err != nil {
 			m.skipped = append(m.skipped, Attempt{Backend: b.Name(), Mode: ModeUnavailable, Err: err})
@@ -182,25 +185,33 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	// that cannot run anywhere instead of the first Run.
 	var tried []Attempt
 	ready := false
+	var readyCand *candidate
 	for _, c := range m.cands {
-		if _, err := m.prepareAtLoad(ctx, c); err != nil {
+		if _, err := m.prepareSupervised(ctx, c); err != nil {
 			tried = append(tried, Attempt{Backend: c.backend.Name(), Mode: failureMode(ctx, err, ModeCompile), Err: err})
 			if ctx.Err() != nil {
 				break
 			}
 			continue
 		}
-		ready = true
+		ready, readyCand = true, c
 		break
 	}
 	if !ready {
 		m.closePrepared()
+		m.releaseMemory()
 		return nil, &DispatchError{Model: a.Name, Attempts: append(slices.Clone(m.skipped), tried...)}
+	}
+	if ctx.Err() != nil { // a cancelled Load returns no model, even one that got ready
+		m.closePrepared()
+		m.releaseMemory()
+		return nil, loadCancelled(m, readyCand, ctx, append(slices.Clone(m.skipped), tried...))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		m.closePrepared()
+		m.releaseMemory()
 		return nil, &Error{Kind: ErrClosed, Model: a.Name, Err: errors.New("runtime is closed")}
 	}
 	r.models[m] = struct{}{}
