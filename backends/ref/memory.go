@@ -46,3 +46,11 @@ var _ runtime.MemoryReporter = (*prepared)(nil)
 func (p *prepared) HonoursContext() bool { return true }
 
 var _ runtime.ContextHonouring = (*prepared)(nil)
+
+// inputDataError marks a kernel error the values of the data caused (an
+// index out of range, an integer division by zero): any backend would hit
+// it on the same data, so Run reports it as runtime.ModeInputData and the
+// dispatcher hands it to the caller instead of blaming a backend.
+type inputDataError struct{ error }
+
+func (e inputDataError) Unwrap() error { return e.error }
