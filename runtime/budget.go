@@ -99,8 +99,8 @@ type BudgetError struct {
 
 // Error gives the sizes in bytes.
 func (e *BudgetError) Error() string {
-	return fmt.Sprintf("%s needs %s but %s of the budget of %s are in use",
-		ErrMemory, fmtBytes(e.Need), fmtBytes(e.Used), fmtBytes(e.Limit))
+	return fmt.Sprintf("needs %s with %s of the memory budget of %s in use",
+		fmtBytes(e.Need), fmtBytes(e.Used), fmtBytes(e.Limit))
 }
 
 // Is makes errors.Is(err, ErrMemory) true.
