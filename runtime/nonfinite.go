@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync/atomic"
 
 	"github.com/backplane-ml/backplane/tensor"
@@ -56,7 +57,9 @@ func (m *Model) judgeNonFinite(ctx context.Context, c *candidate, inputs, out []
 	}
 	for k := range want {
 		if cmp := tensor.Compare(out[k], want[k], tol(want[k].DType())); !cmp.Equal {
-			return fmt.Errorf("output %q holds NaN or Inf and differs from the reference backend's (max abs error %g)", m.art.Outputs[k].Name, cmp.MaxAbsErr)
+			return fmt.Errorf("output %q holds NaN or Inf and differs from the reference backend's "+
+				"(%d elements differ in finiteness; max abs error among finite ones %g)",
+				m.art.Outputs[k].Name, finitenessMismatches(out[k], want[k]), cmp.MaxAbsErr)
 		}
 	}
 	st.agreed.Add(1)
@@ -70,4 +73,18 @@ func (m *Model) nonFinite(c *candidate) *nonFiniteState {
 	}
 	v, _ := m.nonFiniteStates.LoadOrStore(c, &nonFiniteState{})
 	return v.(*nonFiniteState)
+}
+
+// finitenessMismatches counts elements that are NaN or ±Inf in one tensor
+// and not the same in the other.
+func finitenessMismatches(got, want *tensor.Tensor) int {
+	g, w := got.Float64s(), want.Float64s()
+	n := 0
+	for i := range min(len(g), len(w)) {
+		gn, wn := math.IsNaN(g[i]), math.IsNaN(w[i])
+		if gn != wn || (!gn && (math.IsInf(g[i], 0) || math.IsInf(w[i], 0)) && g[i] != w[i]) {
+			n++
+		}
+	}
+	return n
 }

@@ -153,6 +153,10 @@ func TestSoakShortRun(t *testing.T) {
 	require.Regexp(t, `(?m)^\s+\S+\s+clean\s+\d+`, out)
 	require.Contains(t, out, "0 wrong results, 0 untyped errors")
 	require.Regexp(t, `goroutines before \d+, after Close \d+`, out)
+	// Every fourth phase mixes hostile requests into clean traffic.
+	require.Regexp(t, `(?m)^\s+\S+\s+hostile\s+\d+`, out)
+	require.Regexp(t, `hostile phases: \d+ hostile requests`, out)
+	require.Regexp(t, `clean requests in hostile phases: \d+`, out)
 
 	_, _, status = cli(t, "soak", "-rate", "2")
 	require.Equal(t, 2, status)
