@@ -44,6 +44,10 @@ type Model struct {
 	closed   bool
 	closeErr chan struct{} // closed when the backends have been freed
 	err      error         // Close's result, valid after closeErr is closed
+
+	mem             modelMemory // reservations against the runtime's memory budget
+	nonFiniteStates sync.Map    // *candidate -> *nonFiniteState
+	sup             supervision // runs abandoned at their deadline, per backend
 }
 
 type outType = ops.Type
@@ -97,7 +101,12 @@ func (m *Model) RunWithInfo(ctx context.Context, inputs ...*tensor.Tensor) ([]*t
 	if err != nil {
 		return nil, info, err
 	}
-	out, err := m.dispatch(ctx, inputs, want, &info)
+	cost, release, err := m.reserveRun(inputs)
+	if err != nil {
+		return nil, info, err
+	}
+	defer release()
+	out, err := m.dispatch(ctx, inputs, want, cost, &info)
 	info.Duration = time.Since(start)
 	return out, info, err
 }
@@ -276,7 +285,9 @@ func (m *Model) Close() error {
 	if m.shadow != nil {
 		m.shadow.close() // cancel and wait for shadow checks: they use the prepared models
 	}
+	m.sup.wait() // runs abandoned at their deadline still use the prepared models too
 	m.err = m.closePrepared()
+	m.releaseMemory()
 	close(m.closeErr)
 	return m.err
 }

@@ -30,6 +30,7 @@ type Runtime struct {
 	shadowCfg   ShadowConfig
 	tel         Telemetry
 	settings    Settings // passed to Backend.Prepare; see WithThreads
+	budget      *Budget  // see WithMemoryBudget
 
 	mu     sync.Mutex
 	closed bool
@@ -120,6 +121,9 @@ func New(opts ...Option) (*Runtime, error) {
 			return nil, err
 		}
 	}
+	if r.budget == nil {
+		r.budget = NewBudget(0)
+	}
 	return r, nil
 }
 
@@ -170,6 +174,9 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	if len(r.backends()) == 0 {
 		return nil, &RegistryError{Model: a.Name}
 	}
+	if err := m.reserveWeights(); err != nil {
+		return nil, err
+	}
 	for _, b := range r.backends() {
 		if err := Availability(b); err != nil {
 			m.skipped = append(m.skipped, Attempt{Backend: b.Name(), Mode: ModeUnavailable, Err: err})
@@ -189,25 +196,33 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	// that cannot run anywhere instead of the first Run.
 	var tried []Attempt
 	ready := false
+	var readyCand *candidate
 	for _, c := range m.cands {
-		if _, err := m.prepareAtLoad(ctx, c); err != nil {
+		if _, err := m.prepareSupervised(ctx, c); err != nil {
 			tried = append(tried, Attempt{Backend: c.backend.Name(), Mode: failureMode(ctx, err, ModeCompile), Err: err})
 			if ctx.Err() != nil {
 				break
 			}
 			continue
 		}
-		ready = true
+		ready, readyCand = true, c
 		break
 	}
 	if !ready {
 		m.closePrepared()
+		m.releaseMemory()
 		return nil, &DispatchError{Model: a.Name, Attempts: append(slices.Clone(m.skipped), tried...), Context: ctx.Err()}
+	}
+	if ctx.Err() != nil { // a cancelled Load returns no model, even one that got ready
+		m.closePrepared()
+		m.releaseMemory()
+		return nil, loadCancelled(m, readyCand, ctx, append(slices.Clone(m.skipped), tried...))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		m.closePrepared()
+		m.releaseMemory()
 		return nil, &Error{Kind: ErrClosed, Model: a.Name, Err: errors.New("runtime is closed")}
 	}
 	r.models[m] = struct{}{}

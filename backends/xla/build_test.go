@@ -73,7 +73,8 @@ func TestDriverRejectsBadLowerings(t *testing.T) {
 	}
 }
 
-// An integer division by zero fails the run naming the node, as in ref; a
+// An integer division by zero fails the run naming the node, as in ref, as
+// an input-data error (the request's data, not the backend, is at fault); a
 // float one gives ±Inf or NaN.
 func TestIntegerDivisionByZero(t *testing.T) {
 	b := runtime.NewBuilder("div")
@@ -96,7 +97,8 @@ func TestIntegerDivisionByZero(t *testing.T) {
 		tensor.MustFromSlice([]int32{7, -7, 9}, 3), tensor.MustFromSlice([]int32{2, 0, -3}, 3)})
 	var e *runtime.Error
 	require.ErrorAs(t, err, &e)
-	require.Equal(t, runtime.ModeRuntime, e.Mode)
+	require.Equal(t, runtime.ModeInputData, e.Mode)
+	require.ErrorIs(t, err, runtime.ErrInvalidInput)
 	require.Equal(t, "divide", e.Node)
 	require.Contains(t, err.Error(), "integer division by zero")
 }

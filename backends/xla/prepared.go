@@ -166,9 +166,9 @@ func (p *prepared) execute(prog *program, inputs []*tensor.Tensor) (outs []*tens
 			return nil, p.errorf(runtime.ModeRuntime, err)
 		}
 		if !tensor.MustView[bool](t)[0] {
-			e := p.errorf(runtime.ModeRuntime, errors.New(c.msg))
-			e.Node, e.Op = c.node, c.op
-			return nil, e
+			// The checks test the data (indices in range, integer divisors
+			// not zero): every backend would refuse it alike.
+			return nil, runtime.InputDataError(a.Name, p.eng.name, c.node, c.op, errors.New(c.msg))
 		}
 	}
 	outs = make([]*tensor.Tensor, len(prog.outputs))

@@ -155,7 +155,7 @@ func TestSoakShortRun(t *testing.T) {
 	require.Contains(t, out, "0 wrong results, 0 untyped errors")
 	// The OK column counts each phase's requests: the phases add up to the total.
 	var sum int
-	for _, m := range regexp.MustCompile(`(?m)^\s+\S+\s+(?:error|clean|panic|nan|wrong-shape|hang|latency-spike|unavailable|drain)\s+(\d+)\s`).FindAllStringSubmatch(out, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\s+\S+\s+(?:error|clean|hostile|panic|nan|wrong-shape|hang|latency-spike|unavailable|drain)\s+(\d+)\s`).FindAllStringSubmatch(out, -1) {
 		n, err := strconv.Atoi(m[1])
 		require.NoError(t, err)
 		sum += n
@@ -166,6 +166,10 @@ func TestSoakShortRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, n, sum, "per-phase OK counts add up to the total:\n%s", out)
 	require.Regexp(t, `goroutines before \d+, after Close \d+`, out)
+	// Every fourth phase mixes hostile requests into clean traffic.
+	require.Regexp(t, `(?m)^\s+\S+\s+hostile\s+\d+`, out)
+	require.Regexp(t, `hostile phases: \d+ hostile requests`, out)
+	require.Regexp(t, `clean requests in hostile phases: \d+`, out)
 
 	_, _, status = cli(t, "soak", "-rate", "2")
 	require.Equal(t, 2, status)

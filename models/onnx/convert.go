@@ -80,6 +80,8 @@ type converter struct {
 	nodeName string
 	used     map[string]bool // attributes of the current node read or deliberately ignored
 	fresh    int
+
+	mem importMemory // bytes held against Options.MemoryBudget
 }
 
 func newConverter(name string, opset int64, opt Options) *converter {
@@ -133,6 +135,9 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 		if _, dup := c.consts[init.Name]; dup || init.Name == "" {
 			return nil, c.modelErr(ErrInvalidModel, "initializer %d has an empty or repeated name %q", i, init.Name)
 		}
+		if err := c.chargeInitializer(init); err != nil {
+			return nil, err
+		}
 		t, err := onnxpb.ToTensor(init, c.opt.External)
 		if err != nil {
 			return nil, &Error{Model: c.name, Input: init.Name, Kind: kindOf(err), Err: err}
@@ -155,7 +160,17 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 	for _, out := range g.Outputs {
 		c.consumed[out.Name] = true
 	}
+	live := liveNodes(g)
 	for i := range g.Nodes {
+		if !live[i] {
+			// Nothing reads its outputs: converting it would only fold
+			// constants nobody uses (a hostile file's cheap way to fill
+			// memory). Its op must still be one the importer knows.
+			if err := c.checkDeadNode(i, &g.Nodes[i]); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err := c.convertNode(i, &g.Nodes[i]); err != nil {
 			return nil, err
 		}
@@ -434,6 +449,9 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 		args := make([]*tensor.Tensor, len(inputs))
 		for i, name := range inputs {
 			args[i] = c.consts[name]
+		}
+		if err := c.chargeFold(op, outA, outputs); err != nil {
+			return err
 		}
 		res, err := c.fold(op, attrs, inputs, args)
 		if err != nil {

@@ -99,13 +99,27 @@ type Options struct {
 	// External loads tensors stored outside the model file. ImportFile sets it
 	// to read files next to the model, refusing paths that leave its directory.
 	External onnxpb.ExternalLoader
+	// MemoryBudget bounds the bytes an import holds (bytes of the model
+	// file, initializers, external data and constants folded at import);
+	// 0 means runtime.DefaultMemoryBudget(). Going over it is an *Error
+	// wrapping runtime.ErrMemory that names the value, before it is
+	// allocated.
+	MemoryBudget int64
 }
 
 // ImportFile reads and imports an ONNX model file; external data is resolved
-// relative to the file's directory.
+// relative to the file's directory. Only a regular file of at most
+// onnxpb.MaxFileBytes is read (see onnxpb.ReadFile).
 func ImportFile(path string, opt Options) (*runtime.Artifact, error) {
-	data, err := os.ReadFile(path)
+	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() && info.Size() > budgetOf(opt) {
+		return nil, &Error{Model: path, Kind: ErrInvalidModel, Err: &runtime.Error{Kind: runtime.ErrMemory, Model: path,
+			Mode: runtime.ModeMemory, Err: fmt.Errorf("the file has %d bytes, more than the import's memory budget of %d (Options.MemoryBudget)", info.Size(), budgetOf(opt))}}
+	}
+	data, err := onnxpb.ReadFile(path)
 	if err != nil {
+		if errors.Is(err, onnxpb.ErrMalformed) || errors.Is(err, onnxpb.ErrLimit) { // not a model file: special, or too large
+			return nil, &Error{Model: path, Kind: ErrInvalidModel, Err: err}
+		}
 		return nil, &Error{Kind: runtime.ErrIO, Err: err} // the os error names the path
 	}
 	if opt.External == nil {

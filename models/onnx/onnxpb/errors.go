@@ -48,6 +48,14 @@ const (
 	// MaxValueInfos bounds the number of graph inputs, outputs and value_info
 	// entries of a model, all graphs counted.
 	MaxValueInfos = 1 << 22
+	// MaxAttrValues bounds the values of one list attribute (ints, floats,
+	// strings): a Transpose perm or a pads list has a handful; a hostile
+	// file could otherwise claim a hundred million.
+	MaxAttrValues = 1 << 20
+	// MaxNodeInputs bounds the inputs (and, separately, the outputs) of one
+	// node. Variadic ops (Sum, Concat, Max) in real models take a few dozen;
+	// each input costs a graph edge in every backend.
+	MaxNodeInputs = 1 << 14
 )
 
 // DecodeError is an error together with where it happened, as a path from
