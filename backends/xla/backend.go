@@ -10,8 +10,8 @@
 //   - "gomlx": GoMLX's portable pure-Go engine. Always available.
 //
 // Importing the package registers both. Supports names the first op or dtype
-// an engine cannot run (float16 on both engines, and the ops that have no
-// lowering yet), so the runtime routes such models elsewhere.
+// an engine cannot run (float16 on the pure-Go engine, and the ops that have
+// no lowering yet), so the runtime routes such models elsewhere.
 package xla
 
 import (
@@ -60,6 +60,11 @@ func NewGoMLX(o Options) *Backend { return &Backend{eng: goEngine, opts: o} }
 
 // Name returns "xla" or "gomlx".
 func (b *Backend) Name() string { return b.eng.name }
+
+// HasDType reports whether the engine holds and computes values of dtype d:
+// every backplane dtype on XLA; all but float16 on the pure-Go engine.
+// Supports refuses artifacts with a value of a dtype the engine lacks.
+func (b *Backend) HasDType(d tensor.DType) bool { return b.eng.supportsDType(d) }
 
 // Available reports whether the engine can run here. For "xla" it searches
 // for a PJRT plugin once per process (bounded in time, never downloading) and

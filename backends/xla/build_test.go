@@ -114,7 +114,15 @@ func TestSupportsNamesWhatIsMissing(t *testing.T) {
 	toHalf, err := cast.Build()
 	require.NoError(t, err)
 
-	for _, b := range []*Backend{NewGoMLX(Options{}), NewXLA(Options{})} {
+	// XLA has float16 (in builds that can load PJRT); the pure-Go engine has not.
+	if pjrtBuilt {
+		xb := NewXLA(Options{})
+		require.True(t, xb.HasDType(tensor.Float16))
+		require.NoError(t, xb.Supports(half))
+		require.NoError(t, xb.Supports(toHalf))
+	}
+	for _, b := range []*Backend{NewGoMLX(Options{})} {
+		require.False(t, b.HasDType(tensor.Float16))
 		err := b.Supports(half)
 		require.ErrorIs(t, err, runtime.ErrUnsupported)
 		var e *runtime.Error

@@ -34,7 +34,7 @@ func lowerLRN(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	w.dims[1] = size
 	w.pads[1] = [2]int{(size - 1) / 2, size / 2}
 	var sq *graph.Node
-	if byTaps(c, size) {
+	if byTaps(c, w) {
 		sq = w.combineTaps(graph.Square(x), graph.ScalarZero(c.g, x.DType()), graph.Add, x.Shape().Dimensions)
 	} else {
 		sq = w.reduce(graph.Square(x), gobackends.ReduceOpSum, x.Shape().Dimensions)

@@ -64,7 +64,7 @@ func lowerMaxPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 		return one(graph.BroadcastToDims(emptyMax(c), out...)), nil
 	}
 	w := poolWindow(c.In[0].Shape, g)
-	if byTaps(c, w.taps()) {
+	if byTaps(c, w) {
 		return one(w.combineTaps(x, emptyMax(c), graph.Max, out)), nil
 	}
 	d := x.DType()
@@ -111,7 +111,7 @@ func lowerAvgPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	switch w := poolWindow(c.In[0].Shape, g); {
 	case c.In[0].Shape.NumElements() == 0:
 		sum = graph.Zeros(c.g, shapes.Make(x.DType(), out...))
-	case byTaps(c, w.taps()):
+	case byTaps(c, w):
 		sum = w.combineTaps(x, graph.ScalarZero(c.g, x.DType()), graph.Add, out)
 	default:
 		sum = w.reduce(x, gobackends.ReduceOpSum, out)

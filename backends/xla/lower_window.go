@@ -31,9 +31,9 @@ const maxTapSlices = 256
 // absent, and benchmarks to compare.
 var goNative = false
 
-// byTaps reports whether a window of taps positions is lowered by taps.
-func byTaps(c *nodeCtx, taps int) bool {
-	return c.Engine == GoMLXName && !goNative && taps <= maxTapSlices
+// byTaps reports whether window w is lowered by taps.
+func byTaps(c *nodeCtx, w window) bool {
+	return c.Engine == GoMLXName && !goNative && w.taps() <= maxTapSlices
 }
 
 // window is a sliding-window configuration over all of an operand's axes
@@ -47,9 +47,13 @@ type window struct {
 func (w window) taps() int { return tensor.Shape(w.dims).NumElements() }
 
 // reduce applies ReduceWindow, and slices the result to out's dims where
-// the padding lets it produce more.
+// the padding lets it produce more. Dilated windows go through
+// reduceDilated.
 func (w window) reduce(x *graph.Node, op gobackends.ReduceOpType, out tensor.Shape) *graph.Node {
-	y := graph.BackendReduceWindow(x, op, w.dims, w.strides, nil, w.dilations, w.pads)
+	if w.dilated() {
+		return w.reduceDilated(x, op, out)
+	}
+	y := graph.BackendReduceWindow(x, op, w.dims, w.strides, nil, nil, w.pads)
 	if sameDims(y.Shape().Dimensions, out) {
 		return y
 	}
@@ -58,6 +62,86 @@ func (w window) reduce(x *graph.Node, op gobackends.ReduceOpType, out tensor.Sha
 		specs[i] = graph.AxisRange(0, d)
 	}
 	return graph.Slice(y, specs...)
+}
+
+// dilated reports whether any axis of the window has a dilation above 1.
+func (w window) dilated() bool {
+	for _, d := range w.dilations {
+		if d != 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// reduceDilated is ReduceWindow of a dilated window, computed with an
+// undilated one. GoMLX's ReduceWindow cannot dilate a window on XLA: it goes
+// through go-xla v0.1.4's stablehlo.ReduceWindow, which writes the window
+// dilations into the op's base_dilations attribute too, so XLA also dilates
+// the input and rejects the op ("'stablehlo.reduce_window' op inferred
+// type(s) ... are incompatible with return type(s) of operation").
+//
+// A window of k taps dilated by d along an axis reads x[p + j·d], j < k, at
+// stride-1 position p. Written p = q·d + r, that is x[(q+j)·d + r]: with the
+// axis (padded to a multiple of d) reshaped to [L/d, d], an undilated window
+// of k along the first half, at every r. So x is padded explicitly with op's
+// identity, each dilated axis split in two, the undilated ReduceWindow run
+// with stride 1 on those axes, the halves merged back and the result sliced
+// with the window's stride. That computes stride-1 results on the dilated
+// axes (stride times the work of the strided op), on every engine alike, so
+// the pure-Go engine's tests cover it where no plugin is installed.
+func (w window) reduceDilated(x *graph.Node, op gobackends.ReduceOpType, out tensor.Shape) *graph.Node {
+	fill := reduceIdentity(x, op)
+	x = padWith(x, w.pads, fill)
+	var (
+		split, dims, strides []int
+		ends                 [][2]int // extra padding at the end of each axis
+	)
+	for i, l := range x.Shape().Dimensions {
+		d := w.dilations[i]
+		if d == 1 {
+			split, dims, strides = append(split, l), append(dims, w.dims[i]), append(strides, w.strides[i])
+			ends = append(ends, [2]int{})
+			continue
+		}
+		padded := (l + d - 1) / d * d
+		ends = append(ends, [2]int{0, padded - l})
+		split = append(split, padded/d, d)
+		dims, strides = append(dims, w.dims[i], 1), append(strides, 1, 1)
+	}
+	x = padWith(x, ends, fill)
+	y := graph.BackendReduceWindow(graph.Reshape(x, split...), op, dims, strides, nil, nil, nil)
+	merged := make([]int, 0, len(out))
+	specs := make([]graph.SliceAxisSpec, 0, len(out))
+	yd := y.Shape().Dimensions
+	for i, a := 0, 0; i < len(out); i++ {
+		if w.dilations[i] == 1 {
+			merged = append(merged, yd[a])
+			specs = append(specs, graph.AxisRange(0, out[i]))
+			a++
+			continue
+		}
+		merged = append(merged, yd[a]*yd[a+1])
+		specs = append(specs, graph.AxisRange(0, (out[i]-1)*w.strides[i]+1).Stride(w.strides[i]))
+		a += 2
+	}
+	return graph.Slice(graph.Reshape(y, merged...), specs...)
+}
+
+// reduceIdentity is the scalar that op ignores, of x's dtype: the lowest
+// value for a maximum, the highest for a minimum, 0 for a sum, 1 for a
+// product.
+func reduceIdentity(x *graph.Node, op gobackends.ReduceOpType) *graph.Node {
+	g, d := x.Graph(), x.DType()
+	switch op {
+	case gobackends.ReduceOpMax:
+		return graph.ConvertDType(graph.Const(g, d.LowestValue()), d)
+	case gobackends.ReduceOpMin:
+		return graph.ConvertDType(graph.Const(g, d.HighestValue()), d)
+	case gobackends.ReduceOpProduct:
+		return graph.ScalarOne(g, d)
+	}
+	return graph.ScalarZero(g, d)
 }
 
 // combineTaps pads x with fill (a scalar) and folds the slices of the
