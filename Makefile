@@ -16,8 +16,12 @@ vet:
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -race -count=1 ./...
-	# Full-size zoo models, gomlx vs ref: too slow under the race detector, so without it.
+	# race_mu: go-xla's per-P buffer-arena pool (internal/pool) is safe by
+	# procPin, which the race detector cannot see; with this tag it takes a
+	# mutex the detector understands (without it, concurrent xla runs report
+	# races inside go-xla).
+	$(GO) test -race -tags race_mu -count=1 ./...
+	# Full-size zoo models, gomlx and xla (with make xla's plugin) vs ref: too slow under the race detector, so without it.
 	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/xla
 	# Exported zoo models on ONNX Runtime vs ref (skips, saying why, without make ort).
 	$(GO) test -count=1 -run '^TestExportedZooOnORTMatchesRef$$' ./internal/zoobench

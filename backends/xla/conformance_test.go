@@ -81,9 +81,7 @@ func usesDType(a *runtime.Artifact, ds []tensor.DType) (tensor.DType, bool) {
 func TestConformance(t *testing.T) {
 	for _, b := range engines() {
 		t.Run(b.Name(), func(t *testing.T) {
-			if err := b.Available(); err != nil {
-				t.Skipf("%s", oneLine(err))
-			}
+			requireAvailable(t, b)
 			var lacks []tensor.DType
 			for _, d := range tensor.DTypes() {
 				if !b.HasDType(d) {

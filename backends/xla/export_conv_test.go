@@ -9,3 +9,6 @@ func SetGoNative(native bool) (restore func()) {
 	goNative = native
 	return func() { goNative = old }
 }
+
+// PJRTBuilt reports whether this test binary can load PJRT plugins.
+const PJRTBuilt = pjrtBuilt

@@ -71,13 +71,13 @@ func lowerMaxPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	// GoMLX v0.26.0's pure-Go engine starts an int8 window maximum from an
 	// int16 (dtypes.Int8.LowestValue) and fails; int32 holds int8 exactly.
 	x = widenInt8(x)
-	y := w.reduce(x, gobackends.ReduceOpMax, out)
+	y := w.reduce(c, x, gobackends.ReduceOpMax, out)
 	if d == dtypes.Int8 {
 		// An empty window gave int32's minimum; int8's is the catalog's.
 		y = graph.ConvertDType(graph.Max(y, graph.Const(c.g, int32(math.MinInt8))), d)
 	}
 	if d.IsFloat() {
-		hasNaN := w.reduce(graph.ConvertDType(graph.IsNaN(in[0]), d), gobackends.ReduceOpMax, out)
+		hasNaN := w.reduce(c, graph.ConvertDType(graph.IsNaN(in[0]), d), gobackends.ReduceOpMax, out)
 		y = graph.Where(graph.GreaterThan(hasNaN, graph.ScalarZero(c.g, d)), graph.Scalar(c.g, d, math.NaN()), y)
 	}
 	return one(y), nil
@@ -114,7 +114,7 @@ func lowerAvgPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	case byTaps(c, w):
 		sum = w.combineTaps(x, graph.ScalarZero(c.g, x.DType()), graph.Add, out)
 	default:
-		sum = w.reduce(x, gobackends.ReduceOpSum, out)
+		sum = w.reduce(c, x, gobackends.ReduceOpSum, out)
 	}
 	divShape := append([]int{1, 1}, g.Out...)
 	divisor := graph.Reshape(graph.Const(c.g, poolDivisor(c.In[0].Shape, g)), divShape...)

@@ -48,12 +48,16 @@ func (w window) taps() int { return tensor.Shape(w.dims).NumElements() }
 
 // reduce applies ReduceWindow, and slices the result to out's dims where
 // the padding lets it produce more. Dilated windows go through
-// reduceDilated.
-func (w window) reduce(x *graph.Node, op gobackends.ReduceOpType, out tensor.Shape) *graph.Node {
-	if w.dilated() {
+// reduceDilated on XLA, and on the pure-Go engine when tests ask for XLA's
+// lowerings there (goNative); otherwise the pure-Go engine's ReduceWindow
+// dilates them itself, strided (reduceDilated computes every stride-1
+// position, which for ONNX's MaxPool2d_stride_padding_dilation, 4800 taps,
+// takes minutes on that engine).
+func (w window) reduce(c *nodeCtx, x *graph.Node, op gobackends.ReduceOpType, out tensor.Shape) *graph.Node {
+	if w.dilated() && (c.Engine == XLAName || goNative) {
 		return w.reduceDilated(x, op, out)
 	}
-	y := graph.BackendReduceWindow(x, op, w.dims, w.strides, nil, nil, w.pads)
+	y := graph.BackendReduceWindow(x, op, w.dims, w.strides, nil, w.dilations, w.pads)
 	if sameDims(y.Shape().Dimensions, out) {
 		return y
 	}
@@ -88,8 +92,8 @@ func (w window) dilated() bool {
 // identity, each dilated axis split in two, the undilated ReduceWindow run
 // with stride 1 on those axes, the halves merged back and the result sliced
 // with the window's stride. That computes stride-1 results on the dilated
-// axes (stride times the work of the strided op), on every engine alike, so
-// the pure-Go engine's tests cover it where no plugin is installed.
+// axes (stride times the work of the strided op);
+// TestConformanceNative covers it where no plugin is installed.
 func (w window) reduceDilated(x *graph.Node, op gobackends.ReduceOpType, out tensor.Shape) *graph.Node {
 	fill := reduceIdentity(x, op)
 	x = padWith(x, w.pads, fill)

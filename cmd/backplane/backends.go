@@ -32,14 +32,16 @@ func backendsCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	if a != nil {
-		fmt.Fprintf(tw, "BACKEND\tAVAILABLE\tSUPPORTS %s\tREASON\n", a.Name)
+		fmt.Fprintf(tw, "BACKEND\tAVAILABLE\tSUPPORTS %s\tDETAIL\n", a.Name)
 	} else {
-		fmt.Fprintln(tw, "BACKEND\tAVAILABLE\tREASON")
+		fmt.Fprintln(tw, "BACKEND\tAVAILABLE\tDETAIL")
 	}
 	for _, b := range runtime.Backends() {
 		avail, reason := "yes", ""
 		if err := runtime.Availability(b); err != nil {
 			avail, reason = "no", err.Error()
+		} else if d, ok := b.(detailer); ok {
+			reason = d.Detail()
 		}
 		if a == nil {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Name(), avail, reason)
@@ -57,6 +59,10 @@ func backendsCmd(args []string, stdout, stderr io.Writer) int {
 	tw.Flush()
 	return 0
 }
+
+// detailer is implemented by backends that can say more about what they run
+// on once available (the xla backend: its PJRT plugin and API version).
+type detailer interface{ Detail() string }
 
 // loadForSupport reads a model named on the command line.
 func loadForSupport(arg string) (*runtime.Artifact, error) {
