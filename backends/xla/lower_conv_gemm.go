@@ -37,7 +37,7 @@ const gemmMaxPatch = 1 << 25
 // with geometry g is lowered by matrix products.
 func useGemm(c *nodeCtx, xs tensor.Shape, g ops.ConvGeometry) bool {
 	taps := tensor.Shape(g.Kernel).NumElements()
-	if c.Engine != GoMLXName || goNative || taps > maxTapSlices {
+	if !byTapsOn(c.Engine) || taps > maxTapSlices {
 		return false
 	}
 	if xs[1]/g.Group == 1 && g.Group > 1 {

@@ -235,21 +235,42 @@ var convBenchCases = []struct {
 		ops.Attrs{"group": 96, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}}, 96 * 9 * 56 * 56},
 }
 
-// BenchmarkConv times convolutions of ResNet-50 and MobileNetV2 on the
-// pure-Go engine as lowered (by matrix products), on the same engine through
-// GoMLX's ConvGeneral (the lowering XLA gets), and on the reference backend.
+// windowVariants are the lowerings BenchmarkConv and BenchmarkMaxPool
+// compare: each engine as it lowers windows ("gomlx": by matrix products and
+// taps; "xla": ConvGeneral and ReduceWindow), each engine with the other's
+// lowering ("gomlx_native", "xla_taps"), and the reference backend.
+var windowVariants = []string{"gomlx", "gomlx_native", "xla", "xla_taps", "ref"}
+
+// windowVariant sets up one of windowVariants for the benchmark (the
+// lowering switches are restored when it ends); xla variants skip where no
+// plugin is found.
+func windowVariant(b *testing.B, variant string) runtime.Backend {
+	switch variant {
+	case "ref":
+		return ref.Backend{}
+	case "gomlx_native":
+		b.Cleanup(xla.SetGoNative(true))
+	case "xla", "xla_taps":
+		x := xla.NewXLA(xla.Options{})
+		if err := x.Available(); err != nil {
+			b.Skip(oneLine(err))
+		}
+		if variant == "xla_taps" {
+			b.Cleanup(xla.SetXLAByTaps(true))
+		}
+		return x
+	}
+	return xla.NewGoMLX(xla.Options{})
+}
+
+// BenchmarkConv times convolutions of ResNet-50 and MobileNetV2 on each
+// engine with each lowering (windowVariants) and on the reference backend.
 func BenchmarkConv(b *testing.B) {
 	for _, bc := range convBenchCases {
 		inputs := []*tensor.Tensor{rnd(1, bc.x...), rnd(2, bc.w...), rnd(3, bc.w[0])}
-		for _, variant := range []string{"gomlx", "gomlx_native", "ref"} {
+		for _, variant := range windowVariants {
 			b.Run(bc.name+"/"+variant, func(b *testing.B) {
-				var backend runtime.Backend = xla.NewGoMLX(xla.Options{})
-				switch variant {
-				case "ref":
-					backend = ref.Backend{}
-				case "gomlx_native":
-					defer xla.SetGoNative(true)()
-				}
+				backend := windowVariant(b, variant)
 				p, err := backend.Prepare(context.Background(), singleOp(b, "conv", bc.attrs, inputs))
 				require.NoError(b, err)
 				defer p.Close()
@@ -268,20 +289,14 @@ func BenchmarkConv(b *testing.B) {
 }
 
 // BenchmarkMaxPool times ResNet-50's max pool (x 1x64x112x112, 3x3 windows,
-// stride 2, pads 1: 56·56·64 outputs of 9 taps) on the pure-Go engine as
-// lowered (by taps), through its ReduceWindow, and on the reference backend.
+// stride 2, pads 1: 56·56·64 outputs of 9 taps) on each engine with each
+// lowering (windowVariants) and on the reference backend.
 func BenchmarkMaxPool(b *testing.B) {
 	inputs := []*tensor.Tensor{rnd(1, 1, 64, 112, 112)}
 	attrs := ops.Attrs{"kernel_shape": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}}
-	for _, variant := range []string{"gomlx", "gomlx_native", "ref"} {
+	for _, variant := range windowVariants {
 		b.Run(variant, func(b *testing.B) {
-			var backend runtime.Backend = xla.NewGoMLX(xla.Options{})
-			switch variant {
-			case "ref":
-				backend = ref.Backend{}
-			case "gomlx_native":
-				defer xla.SetGoNative(true)()
-			}
+			backend := windowVariant(b, variant)
 			p, err := backend.Prepare(context.Background(), singleOp(b, "max_pool", attrs, inputs))
 			require.NoError(b, err)
 			defer p.Close()

@@ -31,9 +31,24 @@ const maxTapSlices = 256
 // absent, and benchmarks to compare.
 var goNative = false
 
+// xlaByTaps makes XLA lower windows by taps and convolutions by matrix
+// products, as the pure-Go engine does; benchmarks set it to compare the two
+// lowerings on XLA (BenchmarkConv, BenchmarkMaxPool).
+var xlaByTaps = false
+
+// byTapsOn reports whether the engine lowers windows by taps rather than with
+// the native ops: the pure-Go engine does (unless goNative), XLA does not
+// (unless xlaByTaps).
+func byTapsOn(engine string) bool {
+	if engine == XLAName {
+		return xlaByTaps
+	}
+	return !goNative
+}
+
 // byTaps reports whether window w is lowered by taps.
 func byTaps(c *nodeCtx, w window) bool {
-	return c.Engine == GoMLXName && !goNative && w.taps() <= maxTapSlices
+	return byTapsOn(c.Engine) && w.taps() <= maxTapSlices
 }
 
 // window is a sliding-window configuration over all of an operand's axes
