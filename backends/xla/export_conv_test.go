@@ -10,13 +10,20 @@ func SetGoNative(native bool) (restore func()) {
 	return func() { goNative = old }
 }
 
-// SetXLAByTaps makes XLA lower convolutions by matrix products and window
-// pools by taps, the pure-Go engine's lowerings, until restore is called.
-// For benchmarks, which must not build graphs concurrently meanwhile.
-func SetXLAByTaps(taps bool) (restore func()) {
-	old := xlaByTaps
-	xlaByTaps = taps
-	return func() { xlaByTaps = old }
+// XLA lowering modes for SetXLALowering.
+const (
+	XLAAuto     = xlaAuto     // the measured choice per op family
+	XLANative   = xlaNative   // ConvGeneral and ReduceWindow everywhere
+	XLAProducts = xlaProducts // matrix products and taps everywhere
+)
+
+// SetXLALowering selects XLA's window lowerings until restore is called.
+// For benchmarks and tests, which must not build graphs concurrently
+// meanwhile.
+func SetXLALowering(mode int) (restore func()) {
+	old := xlaLowering
+	xlaLowering = mode
+	return func() { xlaLowering = old }
 }
 
 // PJRTBuilt reports whether this test binary can load PJRT plugins.

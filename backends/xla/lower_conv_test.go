@@ -186,6 +186,27 @@ func TestConformanceNative(t *testing.T) {
 	backendtest.RunWithOptions(t, b, backendtest.Options{})
 }
 
+// TestConformanceXLALowerings runs the window ops' conformance cases on XLA
+// with each lowering forced (TestConformance covers the chosen mix): every
+// window op through ConvGeneral and ReduceWindow, then every one by matrix
+// products and taps.
+func TestConformanceXLALowerings(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		mode int
+	}{{"native", xla.XLANative}, {"products", xla.XLAProducts}} {
+		t.Run(mode.name, func(t *testing.T) {
+			x := xla.NewXLA(xla.Options{})
+			requireAvailable(t, x)
+			defer xla.SetXLALowering(mode.mode)()
+			b := onlyOps{strict{x, nil}, []string{"conv", "conv_transpose", "max_pool", "avg_pool", "lrn"}}
+			backendtest.RunWithOptions(t, b, backendtest.Options{
+				Tolerance: func(d tensor.DType) (tensor.Tolerance, bool) { return xla.Tolerance(d), true },
+			})
+		})
+	}
+}
+
 // singleOp is an artifact of one node of op over graph inputs x0, x1, ...
 func singleOp(t testing.TB, op string, attrs ops.Attrs, inputs []*tensor.Tensor) *runtime.Artifact {
 	b := runtime.NewBuilder(op)
@@ -237,9 +258,10 @@ var convBenchCases = []struct {
 
 // windowVariants are the lowerings BenchmarkConv and BenchmarkMaxPool
 // compare: each engine as it lowers windows ("gomlx": by matrix products and
-// taps; "xla": ConvGeneral and ReduceWindow), each engine with the other's
-// lowering ("gomlx_native", "xla_taps"), and the reference backend.
-var windowVariants = []string{"gomlx", "gomlx_native", "xla", "xla_taps", "ref"}
+// taps; "xla": the faster per op family), the pure-Go engine with the native
+// ops ("gomlx_native"), XLA with only native ops or only products
+// ("xla_native", "xla_products"), and the reference backend.
+var windowVariants = []string{"gomlx", "gomlx_native", "xla", "xla_native", "xla_products", "ref"}
 
 // windowVariant sets up one of windowVariants for the benchmark (the
 // lowering switches are restored when it ends); xla variants skip where no
@@ -250,13 +272,16 @@ func windowVariant(b *testing.B, variant string) runtime.Backend {
 		return ref.Backend{}
 	case "gomlx_native":
 		b.Cleanup(xla.SetGoNative(true))
-	case "xla", "xla_taps":
+	case "xla", "xla_native", "xla_products":
 		x := xla.NewXLA(xla.Options{})
 		if err := x.Available(); err != nil {
 			b.Skip(oneLine(err))
 		}
-		if variant == "xla_taps" {
-			b.Cleanup(xla.SetXLAByTaps(true))
+		switch variant {
+		case "xla_native":
+			b.Cleanup(xla.SetXLALowering(xla.XLANative))
+		case "xla_products":
+			b.Cleanup(xla.SetXLALowering(xla.XLAProducts))
 		}
 		return x
 	}

@@ -65,7 +65,11 @@ func lowerMaxPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	}
 	w := poolWindow(c.In[0].Shape, g)
 	if byTaps(c, w) {
-		return one(w.combineTaps(x, emptyMax(c), graph.Max, out)), nil
+		combine := graph.Max
+		if c.Engine == XLAName && x.DType().IsFloat() {
+			combine = maxNaN // XLA's maximum on CPU returns the other operand of a NaN
+		}
+		return one(w.combineTaps(x, emptyMax(c), combine, out)), nil
 	}
 	d := x.DType()
 	// GoMLX v0.26.0's pure-Go engine starts an int8 window maximum from an
@@ -81,6 +85,12 @@ func lowerMaxPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 		y = graph.Where(graph.GreaterThan(hasNaN, graph.ScalarZero(c.g, d)), graph.Scalar(c.g, d, math.NaN()), y)
 	}
 	return one(y), nil
+}
+
+// maxNaN is the elementwise maximum where NaN wins, for engines whose
+// maximum drops NaN operands.
+func maxNaN(a, b *graph.Node) *graph.Node {
+	return graph.Where(graph.IsNaN(a), a, graph.Where(graph.IsNaN(b), b, graph.Max(a, b)))
 }
 
 // emptyMax is the maximum of nothing for the output dtype: −Inf, or the

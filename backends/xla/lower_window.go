@@ -31,17 +31,33 @@ const maxTapSlices = 256
 // absent, and benchmarks to compare.
 var goNative = false
 
-// xlaByTaps makes XLA lower windows by taps and convolutions by matrix
-// products, as the pure-Go engine does; benchmarks set it to compare the two
-// lowerings on XLA (BenchmarkConv, BenchmarkMaxPool).
-var xlaByTaps = false
+// XLA's window lowerings: each op family gets the faster of the native op
+// and the matrix-product/taps lowering, measured on XLA's CPU plugin
+// (BenchmarkConv, BenchmarkMaxPool; 2 cores, loaded machine, ms per image,
+// native / products, two runs of 30 each): ResNet-50's 3x3 64→64 5.3 / 12.6,
+// its 7x7/2 stem 7.2 / 29 (one run of 10), its 1x1 64→256 6.1 / 3.3;
+// MobileNetV2's depthwise 3x3 on 144x56x56 41 / 1.8 and strided on
+// 96x112x112 55 / 4.5; ResNet-50's max pool 2.6 / 3.9. So XLA runs dense
+// convolutions with kernels of more than one tap as ConvGeneral, and 1x1 and
+// depthwise convolutions as products (XLA's CPU ConvGeneral with
+// feature_group_count = channels runs a generic loop, 20 times slower than
+// nine elementwise multiply-adds it fuses); pools keep ReduceWindow.
+const (
+	xlaAuto     = iota // the measured choice per op family (the default)
+	xlaNative          // ConvGeneral and ReduceWindow for every window op
+	xlaProducts        // the pure-Go engine's lowerings: matrix products and taps
+)
 
-// byTapsOn reports whether the engine lowers windows by taps rather than with
-// the native ops: the pure-Go engine does (unless goNative), XLA does not
-// (unless xlaByTaps).
+// xlaLowering selects XLA's window lowerings; benchmarks change it to
+// compare them (SetXLALowering in the tests).
+var xlaLowering = xlaAuto
+
+// byTapsOn reports whether the engine lowers windows (pools, lrn) by taps
+// rather than with ReduceWindow: the pure-Go engine does (unless goNative),
+// XLA does only when xlaLowering says products.
 func byTapsOn(engine string) bool {
 	if engine == XLAName {
-		return xlaByTaps
+		return xlaLowering == xlaProducts
 	}
 	return !goNative
 }
