@@ -42,9 +42,9 @@ func newBackendsCmd() *cobra.Command {
 func listBackends(stdout io.Writer, a *runtime.Artifact, brief bool) {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	if a != nil {
-		fmt.Fprintf(tw, "BACKEND\tAVAILABLE\tSUPPORTS %s\tREASON\n", a.Name)
+		fmt.Fprintf(tw, "BACKEND\tAVAILABLE\tSUPPORTS %s\tDETAIL\n", a.Name)
 	} else {
-		fmt.Fprintln(tw, "BACKEND\tAVAILABLE\tREASON")
+		fmt.Fprintln(tw, "BACKEND\tAVAILABLE\tDETAIL")
 	}
 	for _, b := range runtime.Backends() {
 		avail, reason := "yes", ""
@@ -55,6 +55,8 @@ func listBackends(stdout io.Writer, a *runtime.Artifact, brief bool) {
 					reason += " (backplane backends: the full reason)"
 				}
 			}
+		} else if d, ok := b.(detailer); ok {
+			reason = d.Detail()
 		}
 		if a == nil {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Name(), avail, reason)
@@ -71,6 +73,10 @@ func listBackends(stdout io.Writer, a *runtime.Artifact, brief bool) {
 	}
 	tw.Flush()
 }
+
+// detailer is implemented by backends that can say more about what they run
+// on once available (the xla backend: its PJRT plugin and API version).
+type detailer interface{ Detail() string }
 
 func supportsRecovered(b runtime.Backend, a *runtime.Artifact) (err error) {
 	defer func() {

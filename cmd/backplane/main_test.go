@@ -35,7 +35,7 @@ func TestBackendsListsRef(t *testing.T) {
 	out, _, status := cli(t, "backends")
 	require.Equal(t, 0, status)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	require.Regexp(t, `^BACKEND\s+AVAILABLE\s+REASON`, lines[0])
+	require.Regexp(t, `^BACKEND\s+AVAILABLE\s+DETAIL`, lines[0])
 	require.Contains(t, out, "ref")
 	require.Regexp(t, `(?m)^ref\s+yes`, out)
 }
