@@ -16,10 +16,10 @@ type ISA struct {
 	// packed B panel.
 	MR, NR int
 
-	tile     func(p *gemmArgs, rows int) // one MR×NR tile, rows ≤ MR
-	masked   bool                        // tile honours gemmArgs.Mask (else partial panels go through a scratch tile)
-	dw       func(p *dwArgs)             // depthwise over indirection; nil: Go only
-	dwStep   int                         // dw handles channels in multiples of this (1: all, masked)
+	tile   func(p *gemmArgs, rows int) // one MR×NR tile, rows ≤ MR
+	masked bool                        // tile honours gemmArgs.Mask (else partial panels go through a scratch tile)
+	dw     func(p *dwArgs)             // depthwise over indirection; nil: Go only
+	dwStep int                         // dw handles channels in multiples of this (1: all, masked)
 }
 
 // EnvVar forces a kernel path when set: generic, avx2, avx512 or neon.

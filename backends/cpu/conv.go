@@ -1,0 +1,265 @@
+package cpu
+
+import (
+	"github.com/backplane-ml/backplane/backends/cpu/internal/kernels"
+	"github.com/backplane-ml/backplane/ops"
+	bpruntime "github.com/backplane-ml/backplane/runtime"
+	"github.com/backplane-ml/backplane/tensor"
+)
+
+// convStep is a 2-D convolution in NHWC with its fused output step. Its
+// algorithm is chosen at compile time: depthwise through an indirection
+// buffer, 1×1 as a direct GEMM over the input, else im2col per block of
+// output pixels into a thread's scratch, then GEMM against packed weights.
+type convStep struct {
+	n              *bpruntime.Node
+	in, out, res   int // value ids (NHWC); res -1 when there is no residual
+	N, H, W, C     int
+	OH, OW, M      int
+	kh, kw         int
+	sh, sw, dh, dw int
+	pt, pl         int
+	G, Cg, Mg      int
+	bias           []float32 // M, or nil
+	act            kernels.Activation
+	isa            *kernels.ISA
+
+	// GEMM algorithms
+	packed  []*kernels.PackedB // per group
+	direct  bool               // 1×1, stride 1, no padding: A is the input itself
+	rb      int                // output pixels per work item
+	pg      int                // panels per work item
+	rBlocks int
+	pGroups int
+	// depthwise
+	depthwise bool
+	dwW       []float32 // taps × C
+	offs      []int64   // output pixel × tap: byte offset into the input, -1 for padding
+	zero      []float32
+	dwBias    []float32
+}
+
+func (s *convStep) node() *bpruntime.Node { return s.n }
+func (s *convStep) reads() []int {
+	if s.res >= 0 {
+		return []int{s.in, s.res}
+	}
+	return []int{s.in}
+}
+func (s *convStep) writes() []int { return []int{s.out} }
+
+// compileConv handles a float32 2-D conv with constant weights.
+func (c *compiler) compileConv(n int) bool {
+	nd := &c.a.Nodes[n]
+	x, wName := nd.Inputs[0], nd.Inputs[1]
+	xt := c.types[x]
+	w := c.constant(wName)
+	if !c.isF32(x) || len(xt.Shape) != 4 || w == nil || w.DType() != tensor.Float32 || len(nd.Outputs) != 1 {
+		return false
+	}
+	var b *tensor.Tensor
+	if len(nd.Inputs) > 2 && nd.Inputs[2] != "" {
+		if b = c.constant(nd.Inputs[2]); b == nil || b.DType() != tensor.Float32 {
+			return false
+		}
+	}
+	g, err := ops.ResolveConv(xt.Shape, w.Shape(), nd.Attrs)
+	if err != nil {
+		return false
+	}
+	ws := w.Shape()
+	s := &convStep{n: nd, N: xt.Shape[0], C: xt.Shape[1], H: xt.Shape[2], W: xt.Shape[3],
+		M: ws[0], kh: ws[2], kw: ws[3], OH: g.Out[0], OW: g.Out[1],
+		sh: g.Strides[0], sw: g.Strides[1], dh: g.Dilations[0], dw: g.Dilations[1], pt: g.Pads[0], pl: g.Pads[1],
+		G: g.Group, isa: c.pl.p.isa, res: -1}
+	s.Cg, s.Mg = s.C/s.G, s.M/s.G
+	f := c.fuseAfter(nd.Outputs[0], true, s.M)
+	// Weights and bias with batch_norm folded in (float64, rounded once).
+	wd := tensor.MustView[float32](w)
+	K := s.Cg * s.kh * s.kw
+	wf := make([]float32, len(wd))
+	bf := make([]float32, s.M)
+	hasBias := b != nil || f.scale != nil
+	for m := 0; m < s.M; m++ {
+		sc, sh := 1.0, 0.0
+		if f.scale != nil {
+			sc, sh = f.scale[m], f.shift[m]
+		}
+		for k := 0; k < K; k++ {
+			wf[m*K+k] = float32(float64(wd[m*K+k]) * sc)
+		}
+		bv := 0.0
+		if b != nil {
+			bv = float64(tensor.MustView[float32](b)[m])
+		}
+		bf[m] = float32(bv*sc + sh)
+	}
+	if hasBias {
+		s.bias = bf
+	}
+	s.act = f.act
+	s.in = c.nhwc(x)
+	if f.residual != "" {
+		s.res = c.nhwc(f.residual)
+	}
+	outShape := tensor.Shape{s.N, s.M, s.OH, s.OW}
+	s.out = c.arena(f.out, outShape, true)
+	c.ids[f.out] = s.out
+
+	if s.G == s.C && s.M == s.C && s.dh == 1 && s.dw == 1 {
+		s.depthwise = true
+		taps := s.kh * s.kw
+		s.dwW = make([]float32, taps*s.C)
+		for ch := 0; ch < s.C; ch++ {
+			for t := 0; t < taps; t++ {
+				s.dwW[t*s.C+ch] = wf[ch*taps+t]
+			}
+		}
+		s.dwBias = bf
+		s.zero = make([]float32, s.C)
+		s.offs = make([]int64, s.N*s.OH*s.OW*taps)
+		i := 0
+		for b := 0; b < s.N; b++ {
+			for oy := 0; oy < s.OH; oy++ {
+				for ox := 0; ox < s.OW; ox++ {
+					for ky := 0; ky < s.kh; ky++ {
+						for kx := 0; kx < s.kw; kx++ {
+							iy, ix := oy*s.sh-s.pt+ky, ox*s.sw-s.pl+kx
+							o := int64(-1)
+							if iy >= 0 && iy < s.H && ix >= 0 && ix < s.W {
+								o = int64(((b*s.H+iy)*s.W + ix) * s.C * 4)
+							}
+							s.offs[i] = o
+							i++
+						}
+					}
+				}
+			}
+		}
+		c.emit(s)
+		return true
+	}
+	s.packed = make([]*kernels.PackedB, s.G)
+	for gi := 0; gi < s.G; gi++ {
+		// B[k = (ky, kx, ci)][m] = W[g·Mg + m][ci][ky][kx]
+		s.packed[gi] = s.isa.PackB(K, s.Mg, func(k, m int) float32 {
+			ci := k % s.Cg
+			kk := k / s.Cg
+			ky, kx := kk/s.kw, kk%s.kw
+			return wf[(gi*s.Mg+m)*K+(ci*s.kh+ky)*s.kw+kx]
+		})
+	}
+	s.direct = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && g.Pads[2] == 0 && g.Pads[3] == 0
+	rows := s.N * s.OH * s.OW
+	panels := s.packed[0].Panels()
+	s.rb = min(rows, kernels.MC)
+	s.rBlocks = (rows + s.rb - 1) / s.rb
+	// Split panels too when rows alone give the threads too little to share.
+	s.pg = panels
+	for s.pg > 1 && s.G*s.rBlocks*((panels+s.pg-1)/s.pg) < 4*c.pl.p.threads {
+		s.pg = (s.pg + 1) / 2
+	}
+	s.pGroups = (panels + s.pg - 1) / s.pg
+	if !s.direct {
+		c.pl.colSize = max(c.pl.colSize, s.rb*K)
+	}
+	c.emit(s)
+	return true
+}
+
+func (s *convStep) run(pl *plan, rs *runState) error {
+	if s.depthwise {
+		npix := s.N * s.OH * s.OW
+		parts := (npix + kernels.DWChunk - 1) / kernels.DWChunk
+		pl.p.pool.parallel(rs, s, parts, threadsFor(npix*s.C*s.kh*s.kw, pl.p.threads))
+		return nil
+	}
+	K := s.Cg * s.kh * s.kw
+	macs := s.N * s.OH * s.OW * s.M * K
+	pl.p.pool.parallel(rs, s, s.G*s.rBlocks*s.pGroups, threadsFor(macs, pl.p.threads))
+	return nil
+}
+
+// minWorkPerThread is the multiply-adds below which a step stays on one thread.
+const minWorkPerThread = 1 << 16
+
+func threadsFor(work, threads int) int { return max(1, min(threads, work/minWorkPerThread)) }
+
+func (s *convStep) do(rs *runState, slot, lo, hi int) {
+	in, out := rs.f32[s.in], rs.f32[s.out]
+	if s.depthwise {
+		taps := s.kh * s.kw
+		npix := s.N * s.OH * s.OW
+		p0, p1 := lo*kernels.DWChunk, min(hi*kernels.DWChunk, npix)
+		if s.res < 0 {
+			s.isa.Depthwise(out, s.M, in, s.offs, taps, s.dwW, s.C, s.dwBias, s.zero, s.act, p0, p1)
+			return
+		}
+		// A residual comes before the activation: add it, then activate,
+		// while the chunk is in cache.
+		s.isa.Depthwise(out, s.M, in, s.offs, taps, s.dwW, s.C, s.dwBias, s.zero, kernels.Activation{}, p0, p1)
+		o, r := out[p0*s.C:p1*s.C], rs.f32[s.res][p0*s.C:p1*s.C]
+		for i := range o {
+			o[i] += r[i]
+		}
+		s.act.Apply(o)
+		return
+	}
+	var res []float32
+	if s.res >= 0 {
+		res = rs.f32[s.res]
+	}
+	rows := s.N * s.OH * s.OW
+	K := s.Cg * s.kh * s.kw
+	panels := s.packed[0].Panels()
+	var ep kernels.Epilogue
+	for item := lo; item < hi; item++ {
+		pgi := item % s.pGroups
+		rbi := (item / s.pGroups) % s.rBlocks
+		gi := item / (s.pGroups * s.rBlocks)
+		r0 := rbi * s.rb
+		r1 := min(r0+s.rb, rows)
+		p0, p1 := pgi*s.pg, min((pgi+1)*s.pg, panels)
+		var a []float32
+		lda := K
+		if s.direct {
+			a, lda = in[r0*s.C+gi*s.Cg:], s.C
+		} else {
+			a = rs.col[slot][:(r1-r0)*K]
+			s.im2col(a, in, gi, r0, r1)
+		}
+		ep = kernels.Epilogue{Act: s.act}
+		if s.bias != nil {
+			ep.Bias = s.bias[gi*s.Mg : (gi+1)*s.Mg]
+		}
+		if res != nil {
+			ep.Residual, ep.LDR = res[r0*s.M+gi*s.Mg:], s.M
+		}
+		s.isa.Gemm(rs.scratch[slot], a, lda, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
+	}
+}
+
+// im2col writes output pixels [r0, r1) of group gi as rows of K = kh·kw·Cg
+// values, (ky, kx, ci) order, zeros for padding.
+func (s *convStep) im2col(col, in []float32, gi, r0, r1 int) {
+	K := s.Cg * s.kh * s.kw
+	for r := r0; r < r1; r++ {
+		ox := r % s.OW
+		oy := (r / s.OW) % s.OH
+		b := r / (s.OW * s.OH)
+		row := col[(r-r0)*K : (r-r0+1)*K]
+		for ky := 0; ky < s.kh; ky++ {
+			iy := oy*s.sh - s.pt + ky*s.dh
+			for kx := 0; kx < s.kw; kx++ {
+				ix := ox*s.sw - s.pl + kx*s.dw
+				dst := row[(ky*s.kw+kx)*s.Cg : (ky*s.kw+kx+1)*s.Cg]
+				if iy < 0 || iy >= s.H || ix < 0 || ix >= s.W {
+					clear(dst)
+					continue
+				}
+				base := ((b*s.H+iy)*s.W+ix)*s.C + gi*s.Cg
+				copy(dst, in[base:base+s.Cg])
+			}
+		}
+	}
+}
