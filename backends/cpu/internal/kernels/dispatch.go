@@ -25,9 +25,8 @@ type ISA struct {
 // EnvVar forces a kernel path when set: generic, avx2, avx512 or neon.
 const EnvVar = "BACKPLANE_CPU_KERNELS"
 
-// candidates lists every ISA this build has, best first; the ones this CPU
-// can run are kept by Available.
-var candidates []*ISA
+// candidates (dispatch_*.go) lists every ISA this build has, best first;
+// the ones this CPU can run are kept by Available.
 
 // Generic is the portable Go implementation, available everywhere.
 var Generic = &ISA{Name: "generic", MR: 4, NR: 8, tile: genericTile, masked: true}

@@ -4,11 +4,11 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-func init() {
-	candidates = []*ISA{
-		{Name: "avx512", MR: 6, NR: 32, tile: avx512Tile, masked: true, dw: depthwiseAVX512, dwStep: 1},
-		{Name: "avx2", MR: 6, NR: 16, tile: avx2Tile, masked: false, dw: depthwiseAVX2, dwStep: 8},
-	}
+// candidates is initialised before any init function runs (dispatch.go's
+// init picks Default from it).
+var candidates = []*ISA{
+	{Name: "avx512", MR: 6, NR: 32, tile: avx512Tile, masked: true, dw: depthwiseAVX512, dwStep: 1},
+	{Name: "avx2", MR: 6, NR: 16, tile: avx2Tile, masked: false, dw: depthwiseAVX2, dwStep: 8},
 }
 
 func supported(name string) bool {

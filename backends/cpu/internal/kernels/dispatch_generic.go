@@ -4,3 +4,5 @@ package kernels
 
 // On this platform or under purego only the Go kernels exist.
 func supported(string) bool { return false }
+
+var candidates []*ISA

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 	"unsafe"
 
@@ -186,6 +187,9 @@ func TestForcedPath(t *testing.T) {
 	best, err := choose("")
 	require.NoError(t, err)
 	require.Equal(t, Available()[0], best)
+	if forced := os.Getenv(EnvVar); forced == "" {
+		require.Equal(t, Available()[0], Default, "Default is the best path when nothing is forced")
+	}
 }
 
 // BenchmarkGemm reports single-thread GFLOP/s of the micro-kernels on
