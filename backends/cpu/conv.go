@@ -192,12 +192,12 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 		npix := s.N * s.OH * s.OW
 		p0, p1 := lo*kernels.DWChunk, min(hi*kernels.DWChunk, npix)
 		if s.res < 0 {
-			s.isa.Depthwise(out, s.M, in, s.offs, taps, s.dwW, s.C, s.dwBias, s.zero, s.act, p0, p1)
+			s.isa.Depthwise(rs.scratch[slot], out, s.M, in, s.offs, taps, s.dwW, s.C, s.dwBias, s.zero, s.act, p0, p1)
 			return
 		}
 		// A residual comes before the activation: add it, then activate,
 		// while the chunk is in cache.
-		s.isa.Depthwise(out, s.M, in, s.offs, taps, s.dwW, s.C, s.dwBias, s.zero, kernels.Activation{}, p0, p1)
+		s.isa.Depthwise(rs.scratch[slot], out, s.M, in, s.offs, taps, s.dwW, s.C, s.dwBias, s.zero, kernels.Activation{}, p0, p1)
 		o, r := out[p0*s.C:p1*s.C], rs.f32[s.res][p0*s.C:p1*s.C]
 		for i := range o {
 			o[i] += r[i]

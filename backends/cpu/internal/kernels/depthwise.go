@@ -30,7 +30,7 @@ const DWChunk = 64
 // where offs holds byte offsets into in (negative: padding, reads 0), then
 // the activation. Output pixel p is at out[p·outStride:] (elements).
 // zero must hold at least C zeros; bias must hold C values.
-func (isa *ISA) Depthwise(out []float32, outStride int, in []float32, offs []int64, taps int, w []float32, C int, bias, zero []float32, act Activation, pixLo, pixHi int) {
+func (isa *ISA) Depthwise(sc *Scratch, out []float32, outStride int, in []float32, offs []int64, taps int, w []float32, C int, bias, zero []float32, act Activation, pixLo, pixHi int) {
 	if pixLo >= pixHi || C == 0 {
 		return
 	}
@@ -47,7 +47,8 @@ func (isa *ISA) Depthwise(out []float32, outStride int, in []float32, offs []int
 	if vecC > 0 {
 		// The offsets were built for this in (the plan checks them), so every
 		// read stays inside it; the assembly cannot check that itself.
-		var a dwArgs
+		a := &sc.dw
+		*a = dwArgs{}
 		a.In, a.Taps, a.W, a.C, a.WStride = &in[0], taps, &w[0], vecC*4, C*4
 		a.Bias, a.Zero, a.OutStride = &bias[0], &zero[0], outStride*4
 		if clamp {
@@ -56,7 +57,7 @@ func (isa *ISA) Depthwise(out []float32, outStride int, in []float32, offs []int
 		for p0 := pixLo; p0 < pixHi; p0 += DWChunk {
 			n := min(DWChunk, pixHi-p0)
 			a.Out, a.Offs, a.Pixels = &out[p0*outStride], &offs[p0*taps], n
-			isa.dw(&a)
+			isa.dw(a)
 		}
 	}
 	if vecC < C || isa.dw == nil {

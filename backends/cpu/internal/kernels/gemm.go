@@ -79,6 +79,9 @@ type Epilogue struct {
 // and reuse it (it is too big for the goroutine stack to carry cheaply).
 type Scratch struct {
 	packed [MC * KC]float32
+	args   gemmArgs
+	tile   [6 * 32]float32 // a whole tile, for partial panels on unmasked ISAs
+	dw     dwArgs
 }
 
 // Gemm computes C[i][j] = Σ_k A[i][k]·B[k][j] for rows [rowLo, rowHi) and the
@@ -101,10 +104,13 @@ func (isa *ISA) Gemm(sc *Scratch, a []float32, lda int, b *PackedB, c []float32,
 	if ep != nil && ep.Bias != nil {
 		_ = ep.Bias[lastCol]
 	}
-	var args gemmArgs
+	// The micro-kernel is called through a func value, so what it reads must
+	// not live on this stack frame (it would escape: one allocation per call).
+	args := &sc.args
+	*args = gemmArgs{}
 	packed := sc.packed[:] // A block, MR-interleaved: sequential loads in the kernel
 	MR := isa.MR
-	var scratch [6 * 32]float32 // a whole tile, for partial panels on unmasked ISAs
+	scratch := sc.tile[:]
 	clamp, lo, hi := false, float32(0), float32(0)
 	if ep != nil {
 		clamp, lo, hi = ep.Act.clamp()
@@ -164,7 +170,7 @@ func (isa *ISA) Gemm(sc *Scratch, a []float32, lda int, b *PackedB, c []float32,
 							args.Min, args.Max = lo, hi
 						}
 					}
-					isa.tile(&args, rows)
+					isa.tile(args, rows)
 					args.Bias, args.R = nil, nil
 					if !full {
 						for r := 0; r < rows; r++ {

@@ -158,8 +158,8 @@ func TestDepthwise(t *testing.T) {
 						}
 					}
 					out := make([]float32, OH*OW*C)
-					isa.Depthwise(out, C, in, offs, k*k, w, C, bias, zero, act, 0, 4)
-					isa.Depthwise(out, C, in, offs, k*k, w, C, bias, zero, act, 4, OH*OW)
+					isa.Depthwise(new(Scratch), out, C, in, offs, k*k, w, C, bias, zero, act, 0, 4)
+					isa.Depthwise(new(Scratch), out, C, in, offs, k*k, w, C, bias, zero, act, 4, OH*OW)
 					for p := 0; p < OH*OW; p++ {
 						for c := 0; c < C; c++ {
 							want := float64(bias[c])
