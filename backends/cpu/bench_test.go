@@ -2,12 +2,14 @@ package cpu_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/backplane-ml/backplane/backends/cpu"
 	"github.com/backplane-ml/backplane/models"
-	"github.com/backplane-ml/backplane/runtime"
 )
 
 // BenchmarkZooRun times Prepared.Run directly (no runtime around it) on
@@ -46,4 +48,26 @@ func BenchmarkZooRun(b *testing.B) {
 	}
 }
 
-var _ = runtime.DefaultPreference
+// TestProfileZoo logs where each zoo model's time goes (batch 1), for
+// docs/cpu.md. It runs only with -cpu.profile, being slow and measuring.
+func TestProfileZoo(t *testing.T) {
+	if !*profileZoo {
+		t.Skip("run with -cpu.profile to log per-step profiles of the zoo")
+	}
+	ctx := context.Background()
+	for _, z := range models.Zoo() {
+		art, err := z.Build(1)
+		require.NoError(t, err)
+		in, err := models.Inputs(art, 1, 1)
+		require.NoError(t, err)
+		prof, err := cpu.Profile(ctx, cpu.New(cpu.Options{}), art, in, 5)
+		require.NoError(t, err)
+		require.NotEmpty(t, prof)
+		t.Logf("%s:", z.Name)
+		for _, p := range prof {
+			t.Logf("  %5.1f%%  %-34s %3d steps  %v/run", 100*p.Share, p.Kind, p.Steps, p.Time/5)
+		}
+	}
+}
+
+var profileZoo = flag.Bool("cpu.profile", false, "log per-step profiles of the zoo models")

@@ -106,7 +106,15 @@ func (c *compiler) compileConv(n int) bool {
 	s.out = c.arena(f.out, outShape, true)
 	c.ids[f.out] = s.out
 
-	if s.G == s.C && s.M == s.C && s.dh == 1 && s.dw == 1 {
+	if s.G == s.C && s.dh == 1 && s.dw == 1 {
+		// Depthwise, possibly with a channel multiplier: then each input
+		// channel is first repeated Mg times, and the depthwise kernel runs
+		// over M channels (a memory-bound copy instead of G tiny GEMMs).
+		if s.Mg > 1 {
+			e := c.arena(x+"·repeated", tensor.Shape{s.N, s.M, s.H, s.W}, true)
+			c.emit(&repeatChannelsStep{src: s.in, dst: e, pixels: s.N * s.H * s.W, C: s.C, times: s.Mg})
+			s.in, s.C = e, s.M
+		}
 		s.depthwise = true
 		taps := s.kh * s.kw
 		s.dwW = make([]float32, taps*s.C)
@@ -202,7 +210,7 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 		for i := range o {
 			o[i] += r[i]
 		}
-		s.act.Apply(o)
+		s.isa.ApplyAct(s.act, o)
 		return
 	}
 	var res []float32
@@ -262,4 +270,30 @@ func (s *convStep) im2col(col, in []float32, gi, r0, r1 int) {
 			}
 		}
 	}
+}
+
+// repeatChannelsStep repeats each channel of an NHWC value times times
+// (channel c becomes channels c·times … c·times+times−1).
+type repeatChannelsStep struct {
+	src, dst         int
+	pixels, C, times int
+}
+
+func (s *repeatChannelsStep) node() *bpruntime.Node { return nil }
+func (s *repeatChannelsStep) reads() []int          { return []int{s.src} }
+func (s *repeatChannelsStep) writes() []int         { return []int{s.dst} }
+
+func (s *repeatChannelsStep) run(_ *plan, rs *runState) error {
+	src, dst := rs.f32[s.src], rs.f32[s.dst]
+	for p := 0; p < s.pixels; p++ {
+		in := src[p*s.C : (p+1)*s.C]
+		out := dst[p*s.C*s.times : (p+1)*s.C*s.times]
+		for c, v := range in {
+			o := out[c*s.times : (c+1)*s.times]
+			for i := range o {
+				o[i] = v
+			}
+		}
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ type unaryStep struct {
 	src, dst int
 	act      kernels.Activation
 	size     int
+	isa      *kernels.ISA
 }
 
 func (s *unaryStep) node() *bpruntime.Node { return s.n }
@@ -30,7 +31,7 @@ func (s *unaryStep) do(rs *runState, _, lo, hi int) {
 	a, b := lo*elemChunk, min(hi*elemChunk, s.size)
 	d := rs.f32[s.dst][a:b]
 	copy(d, rs.f32[s.src][a:b])
-	s.act.Apply(d)
+	s.isa.ApplyAct(s.act, d)
 }
 
 func (c *compiler) compileUnary(n int, act kernels.Activation) bool {
@@ -43,7 +44,7 @@ func (c *compiler) compileUnary(n int, act kernels.Activation) bool {
 	v := c.pl.vals[src]
 	dst := c.arena(nd.Outputs[0], v.typ.Shape, v.nhwc)
 	c.ids[nd.Outputs[0]] = dst
-	c.emit(&unaryStep{n: nd, src: src, dst: dst, act: act, size: v.typ.Shape.NumElements()})
+	c.emit(&unaryStep{n: nd, src: src, dst: dst, act: act, size: v.typ.Shape.NumElements(), isa: c.pl.p.isa})
 	return true
 }
 
@@ -66,6 +67,7 @@ type binaryStep struct {
 	out        []int // physical output shape
 	sa, sb     []int // per output axis: input stride, 0 where broadcast
 	rows, last int
+	isa        *kernels.ISA
 }
 
 func (s *binaryStep) node() *bpruntime.Node { return s.n }
@@ -123,7 +125,7 @@ func (c *compiler) compileBinary(n int, op int) bool {
 	}
 	dst := c.arena(f.out, outT, nhwc)
 	c.ids[f.out] = dst
-	s := &binaryStep{n: nd, a: ia, b: ib, dst: dst, op: op, act: f.act}
+	s := &binaryStep{n: nd, a: ia, b: ib, dst: dst, op: op, act: f.act, isa: c.pl.p.isa}
 	s.out = c.physical(dst, r)
 	pa, pb := c.physical(ia, r), c.physical(ib, r)
 	s.sa, s.sb = strides(pa, s.out), strides(pb, s.out)
@@ -208,7 +210,7 @@ func (s *binaryStep) do(rs *runState, _, lo, hi int) {
 			}
 		}
 		if s.act.Kind != kernels.ActNone {
-			s.act.Apply(dr)
+			s.isa.ApplyAct(s.act, dr)
 		}
 	}
 }
@@ -298,6 +300,7 @@ type affineStep struct {
 	nhwc         bool
 	N, C, inner  int // NCHW: inner = H·W
 	act          kernels.Activation
+	isa          *kernels.ISA
 }
 
 func (s *affineStep) node() *bpruntime.Node { return s.n }
@@ -317,7 +320,7 @@ func (c *compiler) compileBatchNorm(n int) bool {
 	if len(sh) < 2 {
 		return false
 	}
-	s := &affineStep{n: nd, src: src, nhwc: v.nhwc, N: sh[0], C: sh[1], inner: sh.NumElements() / max(1, sh[0]*sh[1])}
+	s := &affineStep{n: nd, src: src, nhwc: v.nhwc, isa: c.pl.p.isa, N: sh[0], C: sh[1], inner: sh.NumElements() / max(1, sh[0]*sh[1])}
 	s.scale, s.shift = make([]float32, len(scale)), make([]float32, len(shift))
 	for i := range scale {
 		s.scale[i], s.shift[i] = float32(scale[i]), float32(shift[i])
@@ -346,7 +349,7 @@ func (s *affineStep) do(rs *runState, _, _, _ int) {
 			for c := range yr {
 				yr[c] = xr[c]*s.scale[c] + s.shift[c]
 			}
-			s.act.Apply(yr)
+			s.isa.ApplyAct(s.act, yr)
 		}
 		return
 	}
@@ -358,7 +361,7 @@ func (s *affineStep) do(rs *runState, _, _, _ int) {
 			for i := range yr {
 				yr[i] = xr[i]*sc + sh
 			}
-			s.act.Apply(yr)
+			s.isa.ApplyAct(s.act, yr)
 		}
 	}
 }

@@ -17,6 +17,7 @@ const (
 	ActGeluTanh  // 0.5·x·(1+tanh(√(2/π)·(x+0.044715·x³)))
 	ActHardSwish // x·max(0, min(1, x/6+1/2))
 	ActTanh
+	numActKinds
 )
 
 // Activation is an activation with its parameters.
@@ -83,4 +84,17 @@ func sigmoid(x float64) float64 {
 	}
 	e := math.Exp(x)
 	return e / (1 + e)
+}
+
+// ApplyAct applies a to x in place with the ISA's vector kernel when it has
+// one (gelu and sigmoid: polynomial approximations within a few float32
+// ulps, see TestVectorActivations), else with Activation.Apply.
+func (isa *ISA) ApplyAct(a Activation, x []float32) {
+	if f := isa.vec[a.Kind]; f != nil && len(x) >= isa.lanes {
+		n := len(x) - len(x)%isa.lanes
+		f(&x[0], n)
+		a.Apply(x[n:])
+		return
+	}
+	a.Apply(x)
 }

@@ -65,7 +65,7 @@ func (isa *ISA) Depthwise(sc *Scratch, out []float32, outStride int, in []float3
 	}
 	if act.post() {
 		for p := pixLo; p < pixHi; p++ {
-			act.Apply(out[p*outStride : p*outStride+C])
+			isa.ApplyAct(act, out[p*outStride:p*outStride+C])
 		}
 	}
 }

@@ -7,8 +7,10 @@ import "golang.org/x/sys/cpu"
 // candidates is initialised before any init function runs (dispatch.go's
 // init picks Default from it).
 var candidates = []*ISA{
-	{Name: "avx512", MR: 6, NR: 32, tile: avx512Tile, masked: true, dw: depthwiseAVX512, dwStep: 1},
-	{Name: "avx2", MR: 6, NR: 16, tile: avx2Tile, masked: false, dw: depthwiseAVX2, dwStep: 8},
+	{Name: "avx512", MR: 6, NR: 32, tile: avx512Tile, masked: true, dw: depthwiseAVX512, dwStep: 1,
+		vec: [numActKinds]func(*float32, int){ActGelu: geluAVX512, ActSigmoid: sigmoidAVX512}, lanes: 16},
+	{Name: "avx2", MR: 6, NR: 16, tile: avx2Tile, masked: false, dw: depthwiseAVX2, dwStep: 8,
+		vec: [numActKinds]func(*float32, int){ActGelu: geluAVX2, ActSigmoid: sigmoidAVX2}, lanes: 8},
 }
 
 func supported(name string) bool {

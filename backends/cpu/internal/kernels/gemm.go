@@ -191,7 +191,7 @@ func (isa *ISA) Gemm(sc *Scratch, a []float32, lda int, b *PackedB, c []float32,
 					}
 					if last && ep != nil && ep.Act.post() {
 						for r := 0; r < rows; r++ {
-							ep.Act.Apply(c[(i+r)*ldc+j0 : (i+r)*ldc+j0+cols])
+							isa.ApplyAct(ep.Act, c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols])
 						}
 					}
 				}

@@ -64,6 +64,26 @@ func gemmAVX2x16r5(p *[12]uint64)
 //go:noescape
 func gemmAVX2x16r6(p *[12]uint64)
 
+// geluAVX512 applies gelu in place to n floats, n a multiple of the vector width.
+//
+//go:noescape
+func geluAVX512(x *float32, n int)
+
+// geluAVX2 applies gelu in place to n floats, n a multiple of the vector width.
+//
+//go:noescape
+func geluAVX2(x *float32, n int)
+
+// sigmoidAVX512 applies sigmoid in place to n floats, n a multiple of the vector width.
+//
+//go:noescape
+func sigmoidAVX512(x *float32, n int)
+
+// sigmoidAVX2 applies sigmoid in place to n floats, n a multiple of the vector width.
+//
+//go:noescape
+func sigmoidAVX2(x *float32, n int)
+
 // depthwiseAVX512Raw runs a depthwise convolution through an indirection buffer (see dwArgs).
 //
 //go:noescape

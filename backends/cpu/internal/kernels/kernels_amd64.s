@@ -1621,6 +1621,357 @@ gemmAVX2x16r6_store:
 	VZEROUPPER
 	RET
 
+DATA acttab<>+0(SB)/4, $0x3f800000
+DATA acttab<>+4(SB)/4, $0x3f000000
+DATA acttab<>+8(SB)/4, $0x7fffffff
+DATA acttab<>+12(SB)/4, $0x80000000
+DATA acttab<>+16(SB)/4, $0x3f3504f3
+DATA acttab<>+20(SB)/4, $0xc2ae0000
+DATA acttab<>+24(SB)/4, $0x3fb8aa3b
+DATA acttab<>+28(SB)/4, $0x4b400000
+DATA acttab<>+32(SB)/4, $0x3f318000
+DATA acttab<>+36(SB)/4, $0xb95e8083
+DATA acttab<>+40(SB)/4, $0x0000007f
+DATA acttab<>+44(SB)/4, $0x3f800000
+DATA acttab<>+48(SB)/4, $0x3f800000
+DATA acttab<>+52(SB)/4, $0x3f000000
+DATA acttab<>+56(SB)/4, $0x3e2aaaab
+DATA acttab<>+60(SB)/4, $0x3d2aaaab
+DATA acttab<>+64(SB)/4, $0x3c088889
+DATA acttab<>+68(SB)/4, $0x3ab60b61
+DATA acttab<>+72(SB)/4, $0x39500d01
+DATA acttab<>+76(SB)/4, $0xbfa1fc4e
+DATA acttab<>+80(SB)/4, $0x3f8000c7
+DATA acttab<>+84(SB)/4, $0x3ebf88fb
+DATA acttab<>+88(SB)/4, $0x3dc636c9
+DATA acttab<>+92(SB)/4, $0xbe3ec24c
+DATA acttab<>+96(SB)/4, $0x3e8ec7cc
+DATA acttab<>+100(SB)/4, $0xbf914e5d
+DATA acttab<>+104(SB)/4, $0x3fbe87b0
+DATA acttab<>+108(SB)/4, $0xbf527892
+DATA acttab<>+112(SB)/4, $0x3e2ef945
+GLOBL acttab<>(SB), RODATA|NOPTR, $116
+
+// func geluAVX512(x *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·geluAVX512(SB), NOSPLIT, $0-16
+	MOVQ  x+0(FP), AX
+	MOVQ  n+8(FP), CX
+	SHRQ  $0x04, CX
+	TESTQ CX, CX
+	JZ    geluAVX512_done
+
+geluAVX512_loop:
+	VMOVUPS      (AX), Z0
+	VBROADCASTSS acttab<>+12(SB), Z1
+	VANDPS       Z1, Z0, Z1
+	VBROADCASTSS acttab<>+8(SB), Z2
+	VANDPS       Z2, Z0, Z2
+	VBROADCASTSS acttab<>+16(SB), Z3
+	VMULPS       Z3, Z2, Z2
+	VBROADCASTSS acttab<>+4(SB), Z3
+	VMOVAPS      Z3, Z3
+	VBROADCASTSS acttab<>+0(SB), Z4
+	VFMADD213PS  Z4, Z2, Z3
+	VBROADCASTSS acttab<>+0(SB), Z4
+	VDIVPS       Z3, Z4, Z3
+	VBROADCASTSS acttab<>+112(SB), Z4
+	VBROADCASTSS acttab<>+108(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VBROADCASTSS acttab<>+104(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VBROADCASTSS acttab<>+100(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VBROADCASTSS acttab<>+96(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VBROADCASTSS acttab<>+92(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VBROADCASTSS acttab<>+88(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VBROADCASTSS acttab<>+84(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VBROADCASTSS acttab<>+80(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VBROADCASTSS acttab<>+76(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VFNMADD231PS Z2, Z2, Z4
+	VBROADCASTSS acttab<>+20(SB), Z2
+	VMAXPS       Z4, Z2, Z4
+	VBROADCASTSS acttab<>+28(SB), Z2
+	VMOVAPS      Z2, Z2
+	VBROADCASTSS acttab<>+24(SB), Z5
+	VFMADD231PS  Z5, Z4, Z2
+	VBROADCASTSS acttab<>+28(SB), Z5
+	VSUBPS       Z5, Z2, Z5
+	VMOVAPS      Z4, Z4
+	VBROADCASTSS acttab<>+32(SB), Z6
+	VFNMADD231PS Z6, Z5, Z4
+	VBROADCASTSS acttab<>+36(SB), Z6
+	VFNMADD231PS Z6, Z5, Z4
+	VBROADCASTSS acttab<>+72(SB), Z5
+	VBROADCASTSS acttab<>+68(SB), Z6
+	VFMADD213PS  Z6, Z4, Z5
+	VBROADCASTSS acttab<>+64(SB), Z6
+	VFMADD213PS  Z6, Z4, Z5
+	VBROADCASTSS acttab<>+60(SB), Z6
+	VFMADD213PS  Z6, Z4, Z5
+	VBROADCASTSS acttab<>+56(SB), Z6
+	VFMADD213PS  Z6, Z4, Z5
+	VBROADCASTSS acttab<>+52(SB), Z6
+	VFMADD213PS  Z6, Z4, Z5
+	VBROADCASTSS acttab<>+48(SB), Z6
+	VFMADD213PS  Z6, Z4, Z5
+	VBROADCASTSS acttab<>+44(SB), Z6
+	VFMADD213PS  Z6, Z4, Z5
+	VBROADCASTSS acttab<>+40(SB), Z4
+	VPADDD       Z4, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z5, Z5
+	VMULPS       Z3, Z5, Z5
+	VBROADCASTSS acttab<>+0(SB), Z2
+	VSUBPS       Z5, Z2, Z2
+	VXORPS       Z1, Z2, Z2
+	VBROADCASTSS acttab<>+0(SB), Z1
+	VADDPS       Z1, Z2, Z2
+	VBROADCASTSS acttab<>+4(SB), Z1
+	VMULPS       Z1, Z0, Z0
+	VMULPS       Z2, Z0, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         $0x00000040, AX
+	DECQ         CX
+	JNZ          geluAVX512_loop
+
+geluAVX512_done:
+	VZEROUPPER
+	RET
+
+// func geluAVX2(x *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·geluAVX2(SB), NOSPLIT, $0-16
+	MOVQ  x+0(FP), AX
+	MOVQ  n+8(FP), CX
+	SHRQ  $0x03, CX
+	TESTQ CX, CX
+	JZ    geluAVX2_done
+
+geluAVX2_loop:
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS acttab<>+12(SB), Y1
+	VANDPS       Y1, Y0, Y1
+	VBROADCASTSS acttab<>+8(SB), Y2
+	VANDPS       Y2, Y0, Y2
+	VBROADCASTSS acttab<>+16(SB), Y3
+	VMULPS       Y3, Y2, Y2
+	VBROADCASTSS acttab<>+4(SB), Y3
+	VMOVAPS      Y3, Y3
+	VBROADCASTSS acttab<>+0(SB), Y4
+	VFMADD213PS  Y4, Y2, Y3
+	VBROADCASTSS acttab<>+0(SB), Y4
+	VDIVPS       Y3, Y4, Y3
+	VBROADCASTSS acttab<>+112(SB), Y4
+	VBROADCASTSS acttab<>+108(SB), Y5
+	VFMADD213PS  Y5, Y3, Y4
+	VBROADCASTSS acttab<>+104(SB), Y5
+	VFMADD213PS  Y5, Y3, Y4
+	VBROADCASTSS acttab<>+100(SB), Y5
+	VFMADD213PS  Y5, Y3, Y4
+	VBROADCASTSS acttab<>+96(SB), Y5
+	VFMADD213PS  Y5, Y3, Y4
+	VBROADCASTSS acttab<>+92(SB), Y5
+	VFMADD213PS  Y5, Y3, Y4
+	VBROADCASTSS acttab<>+88(SB), Y5
+	VFMADD213PS  Y5, Y3, Y4
+	VBROADCASTSS acttab<>+84(SB), Y5
+	VFMADD213PS  Y5, Y3, Y4
+	VBROADCASTSS acttab<>+80(SB), Y5
+	VFMADD213PS  Y5, Y3, Y4
+	VBROADCASTSS acttab<>+76(SB), Y5
+	VFMADD213PS  Y5, Y3, Y4
+	VFNMADD231PS Y2, Y2, Y4
+	VBROADCASTSS acttab<>+20(SB), Y2
+	VMAXPS       Y4, Y2, Y4
+	VBROADCASTSS acttab<>+28(SB), Y2
+	VMOVAPS      Y2, Y2
+	VBROADCASTSS acttab<>+24(SB), Y5
+	VFMADD231PS  Y5, Y4, Y2
+	VBROADCASTSS acttab<>+28(SB), Y5
+	VSUBPS       Y5, Y2, Y5
+	VMOVAPS      Y4, Y4
+	VBROADCASTSS acttab<>+32(SB), Y6
+	VFNMADD231PS Y6, Y5, Y4
+	VBROADCASTSS acttab<>+36(SB), Y6
+	VFNMADD231PS Y6, Y5, Y4
+	VBROADCASTSS acttab<>+72(SB), Y5
+	VBROADCASTSS acttab<>+68(SB), Y6
+	VFMADD213PS  Y6, Y4, Y5
+	VBROADCASTSS acttab<>+64(SB), Y6
+	VFMADD213PS  Y6, Y4, Y5
+	VBROADCASTSS acttab<>+60(SB), Y6
+	VFMADD213PS  Y6, Y4, Y5
+	VBROADCASTSS acttab<>+56(SB), Y6
+	VFMADD213PS  Y6, Y4, Y5
+	VBROADCASTSS acttab<>+52(SB), Y6
+	VFMADD213PS  Y6, Y4, Y5
+	VBROADCASTSS acttab<>+48(SB), Y6
+	VFMADD213PS  Y6, Y4, Y5
+	VBROADCASTSS acttab<>+44(SB), Y6
+	VFMADD213PS  Y6, Y4, Y5
+	VBROADCASTSS acttab<>+40(SB), Y4
+	VPADDD       Y4, Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VMULPS       Y3, Y5, Y5
+	VBROADCASTSS acttab<>+0(SB), Y2
+	VSUBPS       Y5, Y2, Y2
+	VXORPS       Y1, Y2, Y2
+	VBROADCASTSS acttab<>+0(SB), Y1
+	VADDPS       Y1, Y2, Y2
+	VBROADCASTSS acttab<>+4(SB), Y1
+	VMULPS       Y1, Y0, Y0
+	VMULPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x00000020, AX
+	DECQ         CX
+	JNZ          geluAVX2_loop
+
+geluAVX2_done:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX512(x *float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-16
+	MOVQ  x+0(FP), AX
+	MOVQ  n+8(FP), CX
+	SHRQ  $0x04, CX
+	TESTQ CX, CX
+	JZ    sigmoidAVX512_done
+
+sigmoidAVX512_loop:
+	VMOVUPS      (AX), Z0
+	VBROADCASTSS acttab<>+12(SB), Z1
+	VANDPS       Z1, Z0, Z1
+	VBROADCASTSS acttab<>+8(SB), Z2
+	VANDPS       Z2, Z0, Z0
+	VBROADCASTSS acttab<>+12(SB), Z2
+	VXORPS       Z2, Z0, Z0
+	VBROADCASTSS acttab<>+20(SB), Z2
+	VMAXPS       Z0, Z2, Z0
+	VBROADCASTSS acttab<>+28(SB), Z2
+	VMOVAPS      Z2, Z2
+	VBROADCASTSS acttab<>+24(SB), Z3
+	VFMADD231PS  Z3, Z0, Z2
+	VBROADCASTSS acttab<>+28(SB), Z3
+	VSUBPS       Z3, Z2, Z3
+	VMOVAPS      Z0, Z0
+	VBROADCASTSS acttab<>+32(SB), Z4
+	VFNMADD231PS Z4, Z3, Z0
+	VBROADCASTSS acttab<>+36(SB), Z4
+	VFNMADD231PS Z4, Z3, Z0
+	VBROADCASTSS acttab<>+72(SB), Z3
+	VBROADCASTSS acttab<>+68(SB), Z4
+	VFMADD213PS  Z4, Z0, Z3
+	VBROADCASTSS acttab<>+64(SB), Z4
+	VFMADD213PS  Z4, Z0, Z3
+	VBROADCASTSS acttab<>+60(SB), Z4
+	VFMADD213PS  Z4, Z0, Z3
+	VBROADCASTSS acttab<>+56(SB), Z4
+	VFMADD213PS  Z4, Z0, Z3
+	VBROADCASTSS acttab<>+52(SB), Z4
+	VFMADD213PS  Z4, Z0, Z3
+	VBROADCASTSS acttab<>+48(SB), Z4
+	VFMADD213PS  Z4, Z0, Z3
+	VBROADCASTSS acttab<>+44(SB), Z4
+	VFMADD213PS  Z4, Z0, Z3
+	VBROADCASTSS acttab<>+40(SB), Z0
+	VPADDD       Z0, Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z3, Z3
+	VBROADCASTSS acttab<>+0(SB), Z0
+	VADDPS       Z0, Z3, Z3
+	VBROADCASTSS acttab<>+0(SB), Z0
+	VDIVPS       Z3, Z0, Z3
+	VBROADCASTSS acttab<>+4(SB), Z0
+	VSUBPS       Z0, Z3, Z3
+	VXORPS       Z1, Z3, Z3
+	VBROADCASTSS acttab<>+4(SB), Z0
+	VADDPS       Z0, Z3, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         $0x00000040, AX
+	DECQ         CX
+	JNZ          sigmoidAVX512_loop
+
+sigmoidAVX512_done:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX2(x *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-16
+	MOVQ  x+0(FP), AX
+	MOVQ  n+8(FP), CX
+	SHRQ  $0x03, CX
+	TESTQ CX, CX
+	JZ    sigmoidAVX2_done
+
+sigmoidAVX2_loop:
+	VMOVUPS      (AX), Y0
+	VBROADCASTSS acttab<>+12(SB), Y1
+	VANDPS       Y1, Y0, Y1
+	VBROADCASTSS acttab<>+8(SB), Y2
+	VANDPS       Y2, Y0, Y0
+	VBROADCASTSS acttab<>+12(SB), Y2
+	VXORPS       Y2, Y0, Y0
+	VBROADCASTSS acttab<>+20(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS acttab<>+28(SB), Y2
+	VMOVAPS      Y2, Y2
+	VBROADCASTSS acttab<>+24(SB), Y3
+	VFMADD231PS  Y3, Y0, Y2
+	VBROADCASTSS acttab<>+28(SB), Y3
+	VSUBPS       Y3, Y2, Y3
+	VMOVAPS      Y0, Y0
+	VBROADCASTSS acttab<>+32(SB), Y4
+	VFNMADD231PS Y4, Y3, Y0
+	VBROADCASTSS acttab<>+36(SB), Y4
+	VFNMADD231PS Y4, Y3, Y0
+	VBROADCASTSS acttab<>+72(SB), Y3
+	VBROADCASTSS acttab<>+68(SB), Y4
+	VFMADD213PS  Y4, Y0, Y3
+	VBROADCASTSS acttab<>+64(SB), Y4
+	VFMADD213PS  Y4, Y0, Y3
+	VBROADCASTSS acttab<>+60(SB), Y4
+	VFMADD213PS  Y4, Y0, Y3
+	VBROADCASTSS acttab<>+56(SB), Y4
+	VFMADD213PS  Y4, Y0, Y3
+	VBROADCASTSS acttab<>+52(SB), Y4
+	VFMADD213PS  Y4, Y0, Y3
+	VBROADCASTSS acttab<>+48(SB), Y4
+	VFMADD213PS  Y4, Y0, Y3
+	VBROADCASTSS acttab<>+44(SB), Y4
+	VFMADD213PS  Y4, Y0, Y3
+	VBROADCASTSS acttab<>+40(SB), Y0
+	VPADDD       Y0, Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y3, Y3
+	VBROADCASTSS acttab<>+0(SB), Y0
+	VADDPS       Y0, Y3, Y3
+	VBROADCASTSS acttab<>+0(SB), Y0
+	VDIVPS       Y3, Y0, Y3
+	VBROADCASTSS acttab<>+4(SB), Y0
+	VSUBPS       Y0, Y3, Y3
+	VXORPS       Y1, Y3, Y3
+	VBROADCASTSS acttab<>+4(SB), Y0
+	VADDPS       Y0, Y3, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x00000020, AX
+	DECQ         CX
+	JNZ          sigmoidAVX2_loop
+
+sigmoidAVX2_done:
+	VZEROUPPER
+	RET
+
 // func depthwiseAVX512Raw(p *[13]uint64)
 // Requires: AVX, AVX512F, BMI2, CMOV
 TEXT ·depthwiseAVX512Raw(SB), NOSPLIT, $0-8

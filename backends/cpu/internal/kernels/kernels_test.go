@@ -211,3 +211,32 @@ func BenchmarkGemm(b *testing.B) {
 		}
 	}
 }
+
+// TestVectorActivations compares each path's activations with float64
+// math over a sweep, NaN and infinities included.
+func TestVectorActivations(t *testing.T) {
+	var xs []float32
+	for x := -30.0; x <= 30; x += 0.0137 {
+		xs = append(xs, float32(x))
+	}
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), 100, -100, 1e-30, -1e-30, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()))
+	for _, isa := range paths(t) {
+		for _, act := range []Activation{{Kind: ActGelu}, {Kind: ActSigmoid}} {
+			got := append([]float32(nil), xs...)
+			isa.ApplyAct(act, got)
+			for i, x := range xs {
+				want := refAct(act, float64(x))
+				if math.IsNaN(want) {
+					require.True(t, math.IsNaN(float64(got[i])), "%s kind %d x=%v: got %v, want NaN", isa.Name, act.Kind, x, got[i])
+					continue
+				}
+				if math.IsInf(want, 0) {
+					require.Equal(t, want, float64(got[i]), "%s kind %d x=%v", isa.Name, act.Kind, x)
+					continue
+				}
+				// Within 1e-6 absolute plus 4 float32 ulps relative of the exact value.
+				require.InDelta(t, want, float64(got[i]), 1e-6+4*6e-8*math.Abs(want), "%s kind %d x=%v", isa.Name, act.Kind, x)
+			}
+		}
+	}
+}

@@ -18,6 +18,11 @@ func main() {
 	for rows := 1; rows <= 6; rows++ {
 		gemmKernel(fmtName("gemmAVX2x16r", rows), rows, 2, false)
 	}
+	declareActTable()
+	actKernel("geluAVX512", "gelu", true)
+	actKernel("geluAVX2", "gelu", false)
+	actKernel("sigmoidAVX512", "sigmoid", true)
+	actKernel("sigmoidAVX2", "sigmoid", false)
 	depthwiseKernel("depthwiseAVX512Raw", true)
 	depthwiseKernel("depthwiseAVX2Raw", false)
 	Generate()
