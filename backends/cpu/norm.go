@@ -3,6 +3,7 @@ package cpu
 import (
 	"math"
 
+	"github.com/backplane-ml/backplane/backends/cpu/internal/kernels"
 	"github.com/backplane-ml/backplane/ops"
 	bpruntime "github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
@@ -15,6 +16,7 @@ type softmaxStep struct {
 	src, dst          int
 	outer, dim, inner int
 	log               bool
+	isa               *kernels.ISA
 }
 
 func (s *softmaxStep) node() *bpruntime.Node { return s.n }
@@ -35,7 +37,7 @@ func (c *compiler) compileSoftmax(n int, log bool) bool {
 	if err != nil || sh[axis] == 0 {
 		return false
 	}
-	s := &softmaxStep{n: nd, log: log, dim: sh[axis], outer: 1, inner: 1}
+	s := &softmaxStep{n: nd, log: log, dim: sh[axis], outer: 1, inner: 1, isa: c.pl.p.isa}
 	for _, d := range sh[:axis] {
 		s.outer *= d
 	}
@@ -57,6 +59,32 @@ func (s *softmaxStep) run(pl *plan, rs *runState) error {
 // do handles slices [lo, hi) (outer·inner of them).
 func (s *softmaxStep) do(rs *runState, _, lo, hi int) {
 	x, y := rs.f32[s.src], rs.f32[s.dst]
+	if s.inner == 1 && !s.log {
+		// The common case, contiguous rows: exponentials by the vector
+		// kernel (within a few ulps), the sum in float64.
+		for q := lo; q < hi; q++ {
+			xr, yr := x[q*s.dim:(q+1)*s.dim], y[q*s.dim:(q+1)*s.dim]
+			mx := xr[0]
+			for _, v := range xr {
+				if v > mx || v != v {
+					mx = v
+				}
+			}
+			for k, v := range xr {
+				yr[k] = v - mx
+			}
+			s.isa.ApplyAct(kernels.Activation{Kind: kernels.ActExpNeg}, yr)
+			var sum float64
+			for _, v := range yr {
+				sum += float64(v)
+			}
+			inv := float32(1 / sum)
+			for k := range yr {
+				yr[k] *= inv
+			}
+		}
+		return
+	}
 	for q := lo; q < hi; q++ {
 		o, i := q/s.inner, q%s.inner
 		base := o*s.dim*s.inner + i

@@ -17,6 +17,9 @@ const (
 	ActGeluTanh  // 0.5·x·(1+tanh(√(2/π)·(x+0.044715·x³)))
 	ActHardSwish // x·max(0, min(1, x/6+1/2))
 	ActTanh
+	// ActExpNeg is e^x for x ≤ 0 only (softmax after subtracting the
+	// maximum); it is not an op of the catalog.
+	ActExpNeg
 	numActKinds
 )
 
@@ -74,6 +77,10 @@ func (a Activation) Apply(x []float32) {
 	case ActTanh:
 		for i, v := range x {
 			x[i] = float32(math.Tanh(float64(v)))
+		}
+	case ActExpNeg:
+		for i, v := range x {
+			x[i] = float32(math.Exp(float64(v)))
 		}
 	}
 }

@@ -8,9 +8,9 @@ import "golang.org/x/sys/cpu"
 // init picks Default from it).
 var candidates = []*ISA{
 	{Name: "avx512", MR: 6, NR: 32, tile: avx512Tile, masked: true, dw: depthwiseAVX512, dwStep: 1,
-		vec: [numActKinds]func(*float32, int){ActGelu: geluAVX512, ActSigmoid: sigmoidAVX512}, lanes: 16},
+		vec: [numActKinds]func(*float32, int){ActGelu: geluAVX512, ActSigmoid: sigmoidAVX512, ActExpNeg: expNegAVX512}, lanes: 16},
 	{Name: "avx2", MR: 6, NR: 16, tile: avx2Tile, masked: false, dw: depthwiseAVX2, dwStep: 8,
-		vec: [numActKinds]func(*float32, int){ActGelu: geluAVX2, ActSigmoid: sigmoidAVX2}, lanes: 8},
+		vec: [numActKinds]func(*float32, int){ActGelu: geluAVX2, ActSigmoid: sigmoidAVX2, ActExpNeg: expNegAVX2}, lanes: 8},
 }
 
 func supported(name string) bool {

@@ -84,6 +84,16 @@ func sigmoidAVX512(x *float32, n int)
 //go:noescape
 func sigmoidAVX2(x *float32, n int)
 
+// expNegAVX512 applies exp in place to n floats, n a multiple of the vector width.
+//
+//go:noescape
+func expNegAVX512(x *float32, n int)
+
+// expNegAVX2 applies exp in place to n floats, n a multiple of the vector width.
+//
+//go:noescape
+func expNegAVX2(x *float32, n int)
+
 // depthwiseAVX512Raw runs a depthwise convolution through an indirection buffer (see dwArgs).
 //
 //go:noescape

@@ -114,7 +114,9 @@ func actKernel(name, kind string, zmm bool) {
 	x := g.vec()
 	VMOVUPS(Mem{Base: ptr}, x)
 	sign := g.vec()
-	VANDPS(g.c("signmask"), x, sign)
+	if kind != "exp" {
+		VANDPS(g.c("signmask"), x, sign)
+	}
 	switch kind {
 	case "gelu":
 		// gelu(x) = x/2·(1 + erf(x/√2)); erf(x/√2) = s·(1 − erfc(|x|/√2)), s = sign(x).
@@ -139,6 +141,11 @@ func actKernel(name, kind string, zmm bool) {
 		VADDPS(g.c("one"), q, q) // 1 + erf
 		VMULPS(g.c("half"), x, x)
 		VMULPS(q, x, x)
+	case "exp":
+		// e^x for x ≤ 0 (softmax after subtracting the maximum); below −87
+		// it gives e^−87 ≈ 1.6e-38 instead of a smaller number.
+		e := g.exp(x)
+		VMOVAPS(e, x)
 	case "sigmoid":
 		// σ(x) = 1/2 + s·(1/(1+e^−|x|) − 1/2)
 		y := g.vec()

@@ -23,6 +23,8 @@ func main() {
 	actKernel("geluAVX2", "gelu", false)
 	actKernel("sigmoidAVX512", "sigmoid", true)
 	actKernel("sigmoidAVX2", "sigmoid", false)
+	actKernel("expNegAVX512", "exp", true)
+	actKernel("expNegAVX2", "exp", false)
 	depthwiseKernel("depthwiseAVX512Raw", true)
 	depthwiseKernel("depthwiseAVX2Raw", false)
 	Generate()
