@@ -16,12 +16,16 @@ type ISA struct {
 	// packed B panel.
 	MR, NR int
 
-	tile   func(p *gemmArgs, rows int)          // one MR×NR tile, rows ≤ MR
-	masked bool                                 // tile honours gemmArgs.Mask (else partial panels go through a scratch tile)
-	dw     func(p *dwArgs)                      // depthwise over indirection; nil: Go only
-	dwStep int                                  // dw handles channels in multiples of this (1: all, masked)
-	vec    [numActKinds]func(x *float32, n int) // in-place activations over whole vectors; nil: none
-	lanes  int                                  // floats per vector of vec
+	tile   func(p *gemmArgs, rows int) // one MR×NR tile, rows ≤ MR
+	masked bool                        // tile honours gemmArgs.Mask (else partial panels go through a scratch tile)
+	// fullRowsOnly: the tile always stores MR rows (partial row tiles go
+	// through the scratch tile); goEpilogue: the tile only accumulates, Go
+	// applies bias, residual and clamp.
+	fullRowsOnly, goEpilogue bool
+	dw                       func(p *dwArgs)                      // depthwise over indirection; nil: Go only
+	dwStep                   int                                  // dw handles channels in multiples of this (1: all, masked)
+	vec                      [numActKinds]func(x *float32, n int) // in-place activations over whole vectors; nil: none
+	lanes                    int                                  // floats per vector of vec
 }
 
 // EnvVar forces a kernel path when set: generic, avx2, avx512 or neon.

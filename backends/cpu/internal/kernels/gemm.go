@@ -128,9 +128,10 @@ func (isa *ISA) Gemm(sc *Scratch, a []float32, lda int, b *PackedB, c []float32,
 			for j := panelLo; j < panelHi; j++ {
 				j0 := j * NR
 				cols := min(NR, N-j0)
-				full := cols == NR || isa.masked
+				fullCols := cols == NR || isa.masked
 				for i := ib; i < ie; i += isa.MR {
 					rows := min(isa.MR, ie-i)
+					full := fullCols && (rows == isa.MR || !isa.fullRowsOnly)
 					args.K = kc
 					if K > 0 {
 						args.A = &packed[(i-ib)*kc]
@@ -156,7 +157,7 @@ func (isa *ISA) Gemm(sc *Scratch, a []float32, lda int, b *PackedB, c []float32,
 							}
 						}
 					}
-					if last && full && ep != nil {
+					if last && full && ep != nil && !isa.goEpilogue {
 						if ep.Bias != nil {
 							args.Flags |= flagBias
 							args.Bias = &ep.Bias[j0]
@@ -172,10 +173,12 @@ func (isa *ISA) Gemm(sc *Scratch, a []float32, lda int, b *PackedB, c []float32,
 					}
 					isa.tile(args, rows)
 					args.Bias, args.R = nil, nil
-					if !full {
+					if !full || (last && ep != nil && isa.goEpilogue) {
 						for r := 0; r < rows; r++ {
 							row := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+cols]
-							copy(row, scratch[r*NR:r*NR+cols])
+							if !full {
+								copy(row, scratch[r*NR:r*NR+cols])
+							}
 							if last && ep != nil {
 								if ep.Bias != nil {
 									addTo(row, ep.Bias[j0:j0+cols])

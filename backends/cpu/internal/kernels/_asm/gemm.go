@@ -83,22 +83,45 @@ func gemmKernel(name string, rows, vecs int, zmm bool) {
 	if !zmm {
 		bc = vec()
 	}
-	Label(name + "_loop")
-	for v := range bv {
-		VMOVUPS(Mem{Base: b, Disp: v * width}, bv[v])
-	}
-	for r := 0; r < rows; r++ {
-		if zmm {
-			for v := range bv {
-				VFMADD231PS_BCST(rowA(r), bv[v], acc[r][v])
-			}
-		} else {
-			VBROADCASTSS(rowA(r), bc)
-			for v := range bv {
-				VFMADD231PS(bv[v], bc, acc[r][v])
+	// One step of k at byte offset off into the current A and B.
+	step := func(aOff, bOff int) {
+		for v := range bv {
+			VMOVUPS(Mem{Base: b, Disp: bOff + v*width}, bv[v])
+		}
+		for r := 0; r < rows; r++ {
+			m := rowA(r)
+			m.Disp += aOff
+			if zmm {
+				for v := range bv {
+					VFMADD231PS_BCST(m, bv[v], acc[r][v])
+				}
+			} else {
+				VBROADCASTSS(m, bc)
+				for v := range bv {
+					VFMADD231PS(bv[v], bc, acc[r][v])
+				}
 			}
 		}
 	}
+	// Four steps per iteration while at least four remain, then one at a time.
+	const unroll = 4
+	k4 := GP64()
+	MOVQ(k, k4)
+	SHRQ(U8(2), k4)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_loop4")
+	for u := 0; u < unroll; u++ {
+		step(u*4*packedMR, u*vecs*width)
+	}
+	ADDQ(U32(unroll*4*packedMR), a0)
+	ADDQ(U32(unroll*vecs*width), b)
+	DECQ(k4)
+	JNZ(LabelRef(name + "_loop4"))
+	Label(name + "_tail")
+	ANDQ(U8(unroll-1), k)
+	JZ(LabelRef(name + "_epilogue"))
+	Label(name + "_loop")
+	step(0, 0)
 	ADDQ(U8(4*packedMR), a0)
 	ADDQ(U32(vecs*width), b)
 	DECQ(k)
