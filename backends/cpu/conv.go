@@ -168,9 +168,6 @@ func (c *compiler) compileConv(n int) bool {
 		s.pg = (s.pg + 1) / 2
 	}
 	s.pGroups = (panels + s.pg - 1) / s.pg
-	if !s.direct {
-		c.pl.colSize = max(c.pl.colSize, s.rb*K)
-	}
 	c.emit(s)
 	return true
 }
@@ -218,7 +215,6 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 		res = rs.f32[s.res]
 	}
 	rows := s.N * s.OH * s.OW
-	K := s.Cg * s.kh * s.kw
 	panels := s.packed[0].Panels()
 	var ep kernels.Epilogue
 	for item := lo; item < hi; item++ {
@@ -228,14 +224,6 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 		r0 := rbi * s.rb
 		r1 := min(r0+s.rb, rows)
 		p0, p1 := pgi*s.pg, min((pgi+1)*s.pg, panels)
-		var a []float32
-		lda := K
-		if s.direct {
-			a, lda = in[r0*s.C+gi*s.Cg:], s.C
-		} else {
-			a = rs.col[slot][:(r1-r0)*K]
-			s.im2col(a, in, gi, r0, r1)
-		}
 		ep = kernels.Epilogue{Act: s.act}
 		if s.bias != nil {
 			ep.Bias = s.bias[gi*s.Mg : (gi+1)*s.Mg]
@@ -243,30 +231,55 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 		if res != nil {
 			ep.Residual, ep.LDR = res[r0*s.M+gi*s.Mg:], s.M
 		}
-		s.isa.Gemm(rs.scratch[slot], a, lda, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
+		if s.direct {
+			s.isa.Gemm(rs.scratch[slot], in[r0*s.C+gi*s.Cg:], s.C, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
+			continue
+		}
+		// im2col straight into the kernels' packed A: no column matrix.
+		pk := &rs.packers[slot]
+		pk.s, pk.in, pk.gi, pk.r0 = s, in, gi, r0
+		s.isa.GemmPacked(rs.scratch[slot], pk, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
+		pk.in = nil
 	}
 }
 
-// im2col writes output pixels [r0, r1) of group gi as rows of K = kh·kw·Cg
-// values, (ky, kx, ci) order, zeros for padding.
-func (s *convStep) im2col(col, in []float32, gi, r0, r1 int) {
-	K := s.Cg * s.kh * s.kw
-	for r := r0; r < r1; r++ {
-		ox := r % s.OW
-		oy := (r / s.OW) % s.OH
-		b := r / (s.OW * s.OH)
-		row := col[(r-r0)*K : (r-r0+1)*K]
-		for ky := 0; ky < s.kh; ky++ {
-			iy := oy*s.sh - s.pt + ky*s.dh
-			for kx := 0; kx < s.kw; kx++ {
-				ix := ox*s.sw - s.pl + kx*s.dw
-				dst := row[(ky*s.kw+kx)*s.Cg : (ky*s.kw+kx+1)*s.Cg]
+// convPacker packs blocks of a convolution's im2col matrix (rows: output
+// pixels; columns: K = kh·kw·Cg values in (ky, kx, ci) order, zeros for
+// padding) straight into the GEMM's packed-A layout.
+type convPacker struct {
+	s      *convStep
+	in     []float32
+	gi, r0 int // group, and the output pixel of row 0
+}
+
+// PackA implements kernels.APacker.
+func (p *convPacker) PackA(dst []float32, i0, i1, k0, kc, mr int) {
+	s := p.s
+	for i := i0; i < i1; i += mr {
+		rows := min(mr, i1-i)
+		tile := dst[(i-i0)*kc : (i-i0)*kc+kc*mr]
+		for r := 0; r < rows; r++ {
+			pix := p.r0 + i + r
+			ox := pix % s.OW
+			oy := (pix / s.OW) % s.OH
+			b := pix / (s.OW * s.OH)
+			for k := k0; k < k0+kc; {
+				tap, ci := k/s.Cg, k%s.Cg
+				n := min(s.Cg-ci, k0+kc-k)
+				ky, kx := tap/s.kw, tap%s.kw
+				iy, ix := oy*s.sh-s.pt+ky*s.dh, ox*s.sw-s.pl+kx*s.dw
+				d := tile[(k-k0)*mr+r:]
 				if iy < 0 || iy >= s.H || ix < 0 || ix >= s.W {
-					clear(dst)
-					continue
+					for t := 0; t < n; t++ {
+						d[t*mr] = 0
+					}
+				} else {
+					base := ((b*s.H+iy)*s.W+ix)*s.C + p.gi*s.Cg + ci
+					for t, v := range p.in[base : base+n] {
+						d[t*mr] = v
+					}
 				}
-				base := ((b*s.H+iy)*s.W+ix)*s.C + gi*s.Cg
-				copy(dst, in[base:base+s.Cg])
+				k += n
 			}
 		}
 	}

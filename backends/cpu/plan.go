@@ -70,7 +70,8 @@ type runState struct {
 	f32     [][]float32      // per value: its float32 data this run
 	tens    []*tensor.Tensor // per value: tensors of inInput/inConst/inTensor values
 	scratch []*kernels.Scratch
-	col     [][]float32 // per thread: im2col / packing scratch
+	col     [][]float32  // per thread: packing scratch of batched matmuls
+	packers []convPacker // per thread: a convolution's im2col packer
 	job     job
 	args    []*tensor.Tensor // fallback step arguments
 }
@@ -104,6 +105,7 @@ func (pl *plan) getState() *runState {
 	threads := pl.p.threads
 	rs.scratch = make([]*kernels.Scratch, threads)
 	rs.col = make([][]float32, threads)
+	rs.packers = make([]convPacker, threads)
 	for i := range threads {
 		rs.scratch[i] = new(kernels.Scratch)
 		rs.col[i] = make([]float32, pl.colSize)

@@ -12,6 +12,9 @@ const KC = 128
 // MC is the rows of A one pass over the B panels keeps in cache.
 const MC = 144
 
+// NCP is the B panels one pass over the row blocks covers.
+const NCP = 8
+
 // Flags of gemmArgs (the generator in _asm has the same values).
 const (
 	flagAccumulate = 1 // add the C already in memory (a later K block)
@@ -91,11 +94,30 @@ func (isa *ISA) Gemm(sc *Scratch, a []float32, lda int, b *PackedB, c []float32,
 	if rowLo >= rowHi || panelLo >= panelHi {
 		return
 	}
-	K, N, NR := b.K, b.N, isa.NR
-	// Bounds, checked once so the kernels can use raw pointers.
-	if K > 0 {
-		_ = a[(rowHi-1)*lda+K-1]
+	if b.K > 0 {
+		_ = a[(rowHi-1)*lda+b.K-1] // bounds, checked once
 	}
+	isa.gemm(sc, a, lda, nil, b, c, ldc, ep, rowLo, rowHi, panelLo, panelHi)
+}
+
+// APacker produces blocks of a matrix A that is never stored whole (a
+// convolution's im2col): PackA writes rows [i0, i1) × columns [k0, k0+kc)
+// into dst as tiles of mr rows, each kc steps of mr floats (dst[(i−i0)·kc +
+// k·mr + r] for the tile starting at row i), the layout the micro-kernels read.
+type APacker interface {
+	PackA(dst []float32, i0, i1, k0, kc, mr int)
+}
+
+// GemmPacked is Gemm with A produced block by block by pk.
+func (isa *ISA) GemmPacked(sc *Scratch, pk APacker, b *PackedB, c []float32, ldc int, ep *Epilogue, rowLo, rowHi, panelLo, panelHi int) {
+	if rowLo >= rowHi || panelLo >= panelHi {
+		return
+	}
+	isa.gemm(sc, nil, 0, pk, b, c, ldc, ep, rowLo, rowHi, panelLo, panelHi)
+}
+
+func (isa *ISA) gemm(sc *Scratch, a []float32, lda int, pk APacker, b *PackedB, c []float32, ldc int, ep *Epilogue, rowLo, rowHi, panelLo, panelHi int) {
+	K, N, NR := b.K, b.N, isa.NR
 	lastCol := min(panelHi*NR, N) - 1
 	_ = c[(rowHi-1)*ldc+lastCol]
 	if ep != nil && ep.Residual != nil {
@@ -115,86 +137,95 @@ func (isa *ISA) Gemm(sc *Scratch, a []float32, lda int, b *PackedB, c []float32,
 	if ep != nil {
 		clamp, lo, hi = ep.Act.clamp()
 	}
-	// Goto's loop order: a K block of KC outermost, then blocks of MC rows
-	// of A (kept in L2), then B panels (KC×NR, kept in L1), then tiles.
-	for k0 := 0; k0 < K || k0 == 0; k0 += KC {
-		kc := min(KC, K-k0)
-		last := k0+KC >= K
-		for ib := rowLo; ib < rowHi; ib += MC {
-			ie := min(ib+MC, rowHi)
-			if kc > 0 {
-				packA(packed, a, lda, ib, ie, k0, kc, MR)
-			}
-			for j := panelLo; j < panelHi; j++ {
-				j0 := j * NR
-				cols := min(NR, N-j0)
-				fullCols := cols == NR || isa.masked
-				for i := ib; i < ie; i += isa.MR {
-					rows := min(isa.MR, ie-i)
-					full := fullCols && (rows == isa.MR || !isa.fullRowsOnly)
-					args.K = kc
-					if K > 0 {
-						args.A = &packed[(i-ib)*kc]
-						args.B = &b.Data[j*K*NR+k0*NR]
-					} else {
-						args.A, args.B = nil, nil
-					}
-					args.LDA = lda * 4
-					args.Mask = uint64(1)<<cols - 1
-					args.Flags = 0
-					if k0 > 0 {
-						args.Flags |= flagAccumulate
-					}
-					if full {
-						args.C, args.LDC = &c[i*ldc+j0], ldc*4
-					} else {
-						// Partial panel on an unmasked ISA: the full tile goes to
-						// scratch, then the valid columns are copied out.
-						args.C, args.LDC = &scratch[0], NR*4
+	// Goto's loop order: blocks of NCP panels outermost (a KC×NCP·NR block
+	// of B stays in L2 while every row block passes over it), then a K block
+	// of KC, then blocks of MC rows of A (packed, in L2), then B panels
+	// (KC×NR, in L1), then tiles.
+	for jc := panelLo; jc < panelHi; jc += NCP {
+		jcEnd := min(jc+NCP, panelHi)
+		for k0 := 0; k0 < K || k0 == 0; k0 += KC {
+			kc := min(KC, K-k0)
+			last := k0+KC >= K
+			for ib := rowLo; ib < rowHi; ib += MC {
+				ie := min(ib+MC, rowHi)
+				switch {
+				case kc == 0:
+				case pk != nil:
+					pk.PackA(packed, ib, ie, k0, kc, MR)
+				default:
+					packA(packed, a, lda, ib, ie, k0, kc, MR)
+				}
+				for j := jc; j < jcEnd; j++ {
+					j0 := j * NR
+					cols := min(NR, N-j0)
+					fullCols := cols == NR || isa.masked
+					for i := ib; i < ie; i += isa.MR {
+						rows := min(isa.MR, ie-i)
+						full := fullCols && (rows == isa.MR || !isa.fullRowsOnly)
+						args.K = kc
+						if K > 0 {
+							args.A = &packed[(i-ib)*kc]
+							args.B = &b.Data[j*K*NR+k0*NR]
+						} else {
+							args.A, args.B = nil, nil
+						}
+						args.LDA = lda * 4
+						args.Mask = uint64(1)<<cols - 1
+						args.Flags = 0
 						if k0 > 0 {
+							args.Flags |= flagAccumulate
+						}
+						if full {
+							args.C, args.LDC = &c[i*ldc+j0], ldc*4
+						} else {
+							// Partial panel on an unmasked ISA: the full tile goes to
+							// scratch, then the valid columns are copied out.
+							args.C, args.LDC = &scratch[0], NR*4
+							if k0 > 0 {
+								for r := 0; r < rows; r++ {
+									copy(scratch[r*NR:r*NR+cols], c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols])
+								}
+							}
+						}
+						if last && full && ep != nil && !isa.goEpilogue {
+							if ep.Bias != nil {
+								args.Flags |= flagBias
+								args.Bias = &ep.Bias[j0]
+							}
+							if ep.Residual != nil {
+								args.Flags |= flagResidual
+								args.R, args.LDR = &ep.Residual[i*ep.LDR+j0], ep.LDR*4
+							}
+							if clamp {
+								args.Flags |= flagClamp
+								args.Min, args.Max = lo, hi
+							}
+						}
+						isa.tile(args, rows)
+						args.Bias, args.R = nil, nil
+						if !full || (last && ep != nil && isa.goEpilogue) {
 							for r := 0; r < rows; r++ {
-								copy(scratch[r*NR:r*NR+cols], c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols])
-							}
-						}
-					}
-					if last && full && ep != nil && !isa.goEpilogue {
-						if ep.Bias != nil {
-							args.Flags |= flagBias
-							args.Bias = &ep.Bias[j0]
-						}
-						if ep.Residual != nil {
-							args.Flags |= flagResidual
-							args.R, args.LDR = &ep.Residual[i*ep.LDR+j0], ep.LDR*4
-						}
-						if clamp {
-							args.Flags |= flagClamp
-							args.Min, args.Max = lo, hi
-						}
-					}
-					isa.tile(args, rows)
-					args.Bias, args.R = nil, nil
-					if !full || (last && ep != nil && isa.goEpilogue) {
-						for r := 0; r < rows; r++ {
-							row := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+cols]
-							if !full {
-								copy(row, scratch[r*NR:r*NR+cols])
-							}
-							if last && ep != nil {
-								if ep.Bias != nil {
-									addTo(row, ep.Bias[j0:j0+cols])
+								row := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+cols]
+								if !full {
+									copy(row, scratch[r*NR:r*NR+cols])
 								}
-								if ep.Residual != nil {
-									addTo(row, ep.Residual[(i+r)*ep.LDR+j0:(i+r)*ep.LDR+j0+cols])
-								}
-								if clamp {
-									clampTo(row, lo, hi)
+								if last && ep != nil {
+									if ep.Bias != nil {
+										addTo(row, ep.Bias[j0:j0+cols])
+									}
+									if ep.Residual != nil {
+										addTo(row, ep.Residual[(i+r)*ep.LDR+j0:(i+r)*ep.LDR+j0+cols])
+									}
+									if clamp {
+										clampTo(row, lo, hi)
+									}
 								}
 							}
 						}
-					}
-					if last && ep != nil && ep.Act.post() {
-						for r := 0; r < rows; r++ {
-							isa.ApplyAct(ep.Act, c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols])
+						if last && ep != nil && ep.Act.post() {
+							for r := 0; r < rows; r++ {
+								isa.ApplyAct(ep.Act, c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols])
+							}
 						}
 					}
 				}
