@@ -186,7 +186,7 @@ func (s *convStep) run(pl *plan, rs *runState) error {
 }
 
 // minWorkPerThread is the multiply-adds below which a step stays on one thread.
-const minWorkPerThread = 1 << 16
+const minWorkPerThread = 1 << 18
 
 func threadsFor(work, threads int) int { return max(1, min(threads, work/minWorkPerThread)) }
 
@@ -252,9 +252,13 @@ type convPacker struct {
 	gi, r0 int // group, and the output pixel of row 0
 }
 
-// PackA implements kernels.APacker.
+// PackA implements kernels.APacker. Per tile of mr output pixels it walks
+// the k range tap by tap (a run of up to Cg channels per tap, no divisions
+// in the loop), writing each k's mr values contiguously.
 func (p *convPacker) PackA(dst []float32, i0, i1, k0, kc, mr int) {
 	s := p.s
+	kend := k0 + kc
+	var iy0, ix0, img, src [16]int // per row of the tile
 	for i := i0; i < i1; i += mr {
 		rows := min(mr, i1-i)
 		tile := dst[(i-i0)*kc : (i-i0)*kc+kc*mr]
@@ -262,24 +266,36 @@ func (p *convPacker) PackA(dst []float32, i0, i1, k0, kc, mr int) {
 			pix := p.r0 + i + r
 			ox := pix % s.OW
 			oy := (pix / s.OW) % s.OH
-			b := pix / (s.OW * s.OH)
-			for k := k0; k < k0+kc; {
-				tap, ci := k/s.Cg, k%s.Cg
-				n := min(s.Cg-ci, k0+kc-k)
-				ky, kx := tap/s.kw, tap%s.kw
-				iy, ix := oy*s.sh-s.pt+ky*s.dh, ox*s.sw-s.pl+kx*s.dw
-				d := tile[(k-k0)*mr+r:]
+			img[r] = pix / (s.OW * s.OH) * s.H
+			iy0[r], ix0[r] = oy*s.sh-s.pt, ox*s.sw-s.pl
+		}
+		tap, ci := k0/s.Cg, k0%s.Cg
+		ky, kx := tap/s.kw, tap%s.kw
+		for k := k0; k < kend; {
+			n := min(s.Cg-ci, kend-k)
+			for r := 0; r < rows; r++ {
+				iy, ix := iy0[r]+ky*s.dh, ix0[r]+kx*s.dw
 				if iy < 0 || iy >= s.H || ix < 0 || ix >= s.W {
-					for t := 0; t < n; t++ {
-						d[t*mr] = 0
-					}
+					src[r] = -1
 				} else {
-					base := ((b*s.H+iy)*s.W+ix)*s.C + p.gi*s.Cg + ci
-					for t, v := range p.in[base : base+n] {
-						d[t*mr] = v
+					src[r] = ((img[r]+iy)*s.W+ix)*s.C + p.gi*s.Cg + ci
+				}
+			}
+			for t := 0; t < n; t++ {
+				d := tile[(k-k0+t)*mr : (k-k0+t)*mr+rows]
+				for r := range d {
+					if o := src[r]; o >= 0 {
+						d[r] = p.in[o+t]
+					} else {
+						d[r] = 0
 					}
 				}
-				k += n
+			}
+			k += n
+			ci = 0
+			if kx++; kx == s.kw {
+				kx = 0
+				ky++
 			}
 		}
 	}

@@ -242,39 +242,41 @@ func (s *poolStep) do(rs *runState, _, lo, hi int) {
 	sh, sw := s.g.Strides[0], s.g.Strides[1]
 	dh, dw := s.g.Dilations[0], s.g.Dilations[1]
 	pt, pl := s.g.Pads[0], s.g.Pads[1]
+	C := s.C
 	for row := lo; row < hi; row++ {
 		b, oy := row/s.OH, row%s.OH
 		for ox := 0; ox < s.OW; ox++ {
-			out := y[((b*s.OH+oy)*s.OW+ox)*s.C : ((b*s.OH+oy)*s.OW+ox+1)*s.C]
-			first := true
+			o := ((b*s.OH+oy)*s.OW + ox) * C
+			out := y[o : o+C : o+C]
 			count := 0
 			for ky := 0; ky < kh; ky++ {
 				iy := oy*sh - pt + ky*dh
+				if iy < 0 || iy >= s.H {
+					continue
+				}
 				for kx := 0; kx < kw; kx++ {
 					ix := ox*sw - pl + kx*dw
-					if iy < 0 || iy >= s.H || ix < 0 || ix >= s.W {
+					if ix < 0 || ix >= s.W {
 						continue
 					}
-					count++
-					in := x[((b*s.H+iy)*s.W+ix)*s.C : ((b*s.H+iy)*s.W+ix+1)*s.C]
+					base := ((b*s.H+iy)*s.W + ix) * C
+					in := x[base : base+C : base+C]
 					switch {
-					case first:
+					case count == 0:
 						copy(out, in)
-						first = false
 					case s.avg:
 						for c, v := range in {
 							out[c] += v
 						}
 					default:
 						for c, v := range in {
-							if v > out[c] || v != v {
-								out[c] = v
-							}
+							out[c] = max(out[c], v) // branch-free; NaN wins, as in ref
 						}
 					}
+					count++
 				}
 			}
-			if first {
+			if count == 0 {
 				clear(out) // a window made only of padding (ResolvePool rules it out)
 			}
 			if s.avg {
