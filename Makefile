@@ -4,9 +4,9 @@ GO      ?= go
 # fail at its deadline with "context deadline exceeded" (golang/go#75804).
 FUZZTIME ?= 200000x
 
-.PHONY: test vet fmt-check unit fuzz bench demo coreml coreml-test ort xla
+.PHONY: test vet fmt-check unit fuzz bench demo coreml coreml-test ort xla cpu-arm64 cpu-asm
 
-test: fmt-check vet unit fuzz
+test: fmt-check vet unit fuzz cpu-arm64
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -23,6 +23,8 @@ unit:
 	$(GO) test -race -tags race_mu -count=1 ./...
 	# Full-size zoo models, gomlx and xla (with make xla's plugin) vs ref: too slow under the race detector, so without it.
 	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/xla
+	# Full-size zoo models, cpu vs ref, likewise without the race detector.
+	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/cpu
 	# Exported zoo models on ONNX Runtime vs ref (skips, saying why, without make ort).
 	$(GO) test -count=1 -run '^TestExportedZooOnORTMatchesRef$$' ./internal/zoobench
 	# The Core ML backend's bridge glue against the bridge's C test double (Linux only).
@@ -122,3 +124,20 @@ $(XLA_PLUGIN):
 	mv $(XLA_DIR).tmp/plugin.so $(XLA_PLUGIN)
 	rm -rf $(XLA_DIR).tmp
 	@echo "XLA CPU PJRT plugin $(XLA_PLUGIN_VERSION): $(XLA_PLUGIN)"
+
+# The cpu backend's arm64 kernels and backend, cross-compiled and run under
+# Debian's qemu-user-static (apt-get install qemu-user-static); skipped, saying
+# so, where it is not installed.
+QEMU_ARM64 ?= qemu-aarch64-static
+cpu-arm64:
+	@if ! command -v $(QEMU_ARM64) >/dev/null; then \
+		echo "cpu-arm64: skipped: $(QEMU_ARM64) not found (apt-get install qemu-user-static)"; exit 0; fi; \
+	set -e; dir=$$(mktemp -d); trap 'rm -rf $$dir' EXIT; \
+	GOARCH=arm64 $(GO) test -c -o $$dir/kernels.test ./backends/cpu/internal/kernels; \
+	GOARCH=arm64 $(GO) test -c -o $$dir/cpu.test ./backends/cpu; \
+	$(QEMU_ARM64) $$dir/kernels.test -test.count=1; \
+	$(QEMU_ARM64) $$dir/cpu.test -test.count=1 -test.run 'Conformance|Steady'
+
+# Regenerate the cpu backend's amd64 assembly from its avo generator.
+cpu-asm:
+	$(GO) generate ./backends/cpu/internal/kernels
