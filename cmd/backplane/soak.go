@@ -227,7 +227,7 @@ func soak(o soakOptions, stdout, stderr io.Writer) error {
 		mib(first.RSS), mib(last.RSS), mib(last.RSS)-mib(first.RSS), startGoroutines, end.Goroutines)
 	fmt.Fprintf(stdout, "requests: %d ok, %d typed errors, %d wrong results, %d untyped errors\n",
 		counts.ok.Load(), counts.typed.Load(), counts.wrong.Load(), counts.untyped.Load())
-	if hc.sent.Load() > 0 {
+	if o.hostile > 0 {
 		fmt.Fprintf(stdout, "hostile phases: %d hostile requests, %d refused with the right typed error, %d answered as ref answers\n",
 			hc.sent.Load(), hc.refused.Load(), hc.answered.Load())
 		for _, p := range []struct {

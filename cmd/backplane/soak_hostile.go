@@ -147,5 +147,5 @@ func runClean(ctx context.Context, c *soakCounts, hc *hostileCounts, sm soakMode
 // draw from one sequence).
 func hostileTurn(seq *atomic.Int64, frac float64) bool {
 	n := float64(seq.Add(1))
-	return math.Floor(n*frac) != math.Floor((n-1)*frac)
+	return math.Ceil(n*frac) != math.Ceil((n-1)*frac) // the first request of the sequence is hostile
 }
