@@ -165,7 +165,7 @@ func soak(o soakOptions, stdout, stderr io.Writer) error {
 					out, err := sm.m.Run(rctx, sm.feed...)
 					classify(&counts, sm, out, err)
 				case pk == phaseHostile && hostileTurn(&hseq, o.hostile):
-					runHostile(rctx, &counts, &hc, hmix[int(hseq.Load())%len(hmix)])
+					runHostile(rctx, &counts, &hc, hmix[int(hc.sent.Load())%len(hmix)])
 				default:
 					runClean(rctx, &counts, &hc, sm, pk == phaseHostile, &phaseSeq)
 				}
@@ -200,7 +200,11 @@ func soak(o soakOptions, stdout, stderr io.Writer) error {
 		default:
 			phaseKind.Store(phaseClean)
 		}
+		tripsBefore := totalTrips(rt)
 		time.Sleep(min(o.interval, o.duration-time.Since(start)))
+		if phaseKind.Load() == phaseHostile {
+			hc.trips.Add(totalTrips(rt) - tripsBefore)
+		}
 		mem := runtime.ReadMemoryStats()
 		if phase == 0 {
 			first = mem
@@ -228,8 +232,8 @@ func soak(o soakOptions, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "requests: %d ok, %d typed errors, %d wrong results, %d untyped errors\n",
 		counts.ok.Load(), counts.typed.Load(), counts.wrong.Load(), counts.untyped.Load())
 	if o.hostile > 0 {
-		fmt.Fprintf(stdout, "hostile phases: %d hostile requests, %d refused with the right typed error, %d answered as ref answers\n",
-			hc.sent.Load(), hc.refused.Load(), hc.answered.Load())
+		fmt.Fprintf(stdout, "hostile phases: %d hostile requests, %d refused with the right typed error, %d answered as ref answers; %d breaker trips\n",
+			hc.sent.Load(), hc.refused.Load(), hc.answered.Load(), hc.trips.Load())
 		for _, p := range []struct {
 			name string
 			s    *cleanServed
