@@ -299,12 +299,12 @@ func (m *Model) try(ctx context.Context, c *candidate, inputs []*tensor.Tensor, 
 		m.recordFailure(ctx, c, mode)
 		return nil, m.backendError(c, mode, err)
 	}
-	release, err := m.reserveBackend(c, p, cost)
+	scratch, err := m.reserveBackend(c, p, cost)
 	if err != nil { // the budget refused: not the backend's failure
 		c.breaker.release()
 		return nil, err
 	}
-	defer release()
+	defer m.rt.budget.Release(scratch)
 	if err := ctx.Err(); err != nil {
 		c.breaker.release()
 		return nil, m.backendError(c, ModeTimeout, err)
