@@ -25,6 +25,8 @@ unit:
 	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/xla
 	# Full-size zoo models, cpu vs ref, likewise without the race detector.
 	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/cpu
+	# Issue 15's attacks that compute or compile at full size: too slow under the race detector.
+	$(GO) test -count=1 ./internal/hostile
 	# Exported zoo models on ONNX Runtime vs ref (skips, saying why, without make ort).
 	$(GO) test -count=1 -run '^TestExportedZooOnORTMatchesRef$$' ./internal/zoobench
 	# The Core ML backend's bridge glue against the bridge's C test double (Linux only).

@@ -8,7 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 )
 
 // ErrMemory: the memory a model, a run or an import would hold is more than
@@ -18,12 +18,12 @@ var ErrMemory = errors.New("over the memory budget")
 
 // Budget is a memory budget: a number of bytes that loads, runs and imports
 // reserve before they allocate and release when the memory is freed. It is
-// safe for concurrent use. A nil *Budget allows everything.
+// safe for concurrent use and takes no lock (runs reserve on every call). A
+// nil *Budget allows everything.
 type Budget struct {
 	limit int64
-	mu    sync.Mutex
-	used  int64
-	peak  int64
+	used  atomic.Int64
+	peak  atomic.Int64
 }
 
 // NewBudget returns a budget of limit bytes; limit <= 0 means
@@ -48,9 +48,7 @@ func (b *Budget) Used() int64 {
 	if b == nil {
 		return 0
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.used
+	return b.used.Load()
 }
 
 // Peak returns the most bytes ever reserved at once.
@@ -58,9 +56,7 @@ func (b *Budget) Peak() int64 {
 	if b == nil {
 		return 0
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.peak
+	return b.peak.Load()
 }
 
 // Reserve takes n bytes from the budget, or returns an error wrapping
@@ -69,14 +65,17 @@ func (b *Budget) Reserve(n int64) error {
 	if b == nil || n <= 0 {
 		return nil
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if n > b.limit-b.used {
-		return &BudgetError{Need: n, Used: b.used, Limit: b.limit}
+	for {
+		used := b.used.Load()
+		if n > b.limit-used {
+			return &BudgetError{Need: n, Used: used, Limit: b.limit}
+		}
+		if b.used.CompareAndSwap(used, used+n) {
+			for p := b.peak.Load(); used+n > p && !b.peak.CompareAndSwap(p, used+n); p = b.peak.Load() {
+			}
+			return nil
+		}
 	}
-	b.used += n
-	b.peak = max(b.peak, b.used)
-	return nil
 }
 
 // Release hands n bytes back to the budget.
@@ -84,12 +83,7 @@ func (b *Budget) Release(n int64) {
 	if b == nil || n <= 0 {
 		return
 	}
-	b.mu.Lock()
-	b.used -= n
-	if b.used < 0 {
-		b.used = 0
-	}
-	b.mu.Unlock()
+	b.used.Add(-n)
 }
 
 // BudgetError says how far a reservation missed. It matches ErrMemory.

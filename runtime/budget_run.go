@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/backplane-ml/backplane/tensor"
 )
@@ -17,6 +18,7 @@ const maxRunCosts = 64
 type modelMemory struct {
 	weights int64 // reserved from Load to Close
 
+	static   atomic.Pointer[runCost] // the one run cost of a model without symbolic dims
 	mu       sync.Mutex
 	costs    map[string]*runCost
 	resident map[*candidate]int64 // each prepared backend's declared resident bytes, reserved
@@ -64,9 +66,8 @@ func (m *Model) releaseMemory() {
 	m.mem.mu.Unlock()
 }
 
-// signature identifies the input shapes of a run.
-func signature(inputs []*tensor.Tensor) string {
-	var b []byte
+// appendSignature appends the input shapes of a run to b.
+func appendSignature(b []byte, inputs []*tensor.Tensor) []byte {
 	for _, t := range inputs {
 		for _, d := range t.Shape() {
 			b = strconv.AppendInt(b, int64(d), 10)
@@ -74,15 +75,30 @@ func signature(inputs []*tensor.Tensor) string {
 		}
 		b = append(b, ';')
 	}
-	return string(b)
+	return b
 }
 
 // cost returns the run cost of inputs' signature, working it out on first sight.
 func (m *Model) cost(inputs []*tensor.Tensor) (*runCost, error) {
-	key := signature(inputs)
+	if m.static != nil { // one signature: no key to build, no lock
+		if c := m.mem.static.Load(); c != nil {
+			return c, nil
+		}
+		c, err := m.costOf(nil, inputs)
+		if err == nil {
+			m.mem.static.Store(c)
+		}
+		return c, err
+	}
+	var buf [128]byte
+	return m.costOf(appendSignature(buf[:0], inputs), inputs)
+}
+
+// costOf returns the run cost of signature key, working it out on first sight.
+func (m *Model) costOf(key []byte, inputs []*tensor.Tensor) (*runCost, error) {
 	m.mem.mu.Lock()
 	defer m.mem.mu.Unlock()
-	if c, ok := m.mem.costs[key]; ok {
+	if c, ok := m.mem.costs[string(key)]; ok { // map lookup by string(bytes) does not allocate
 		return c, nil
 	}
 	in := make([]ValueType, len(inputs))
@@ -98,7 +114,7 @@ func (m *Model) cost(inputs []*tensor.Tensor) (*runCost, error) {
 	if m.mem.costs == nil || len(m.mem.costs) >= maxRunCosts {
 		m.mem.costs = map[string]*runCost{}
 	}
-	m.mem.costs[key] = c
+	m.mem.costs[string(key)] = c
 	return c, nil
 }
 
@@ -156,25 +172,25 @@ func peakLive(p *Plan, types map[string]ValueType) (peak int64, biggest string, 
 	return peak, biggest, size
 }
 
-// reserveRun charges a run's live values; the returned func releases them.
-func (m *Model) reserveRun(inputs []*tensor.Tensor) (*runCost, func(), error) {
+// reserveRun charges a run's live values; the caller releases c.live.
+func (m *Model) reserveRun(inputs []*tensor.Tensor) (*runCost, error) {
 	c, err := m.cost(inputs)
 	if err != nil {
-		return nil, func() {}, err
+		return nil, err
 	}
 	if err := m.rt.budget.Reserve(c.live); err != nil {
-		return nil, func() {}, &Error{Kind: ErrMemory, Model: m.art.Name, Input: c.biggest, Mode: ModeMemory,
+		return nil, &Error{Kind: ErrMemory, Model: m.art.Name, Input: c.biggest, Mode: ModeMemory,
 			Err: fmt.Errorf("the run's values take %d bytes at their peak (largest %q, %d bytes): %w", c.live, c.biggest, c.size, err)}
 	}
-	return c, func() { m.rt.budget.Release(c.live) }, nil
+	return c, nil
 }
 
 // reserveBackend charges what backend c declares (resident bytes once, the
-// scratch of this run); the returned func releases the scratch.
-func (m *Model) reserveBackend(cand *candidate, p Prepared, cost *runCost) (func(), error) {
+// scratch of this run) and returns the scratch, which the caller releases.
+func (m *Model) reserveBackend(cand *candidate, p Prepared, cost *runCost) (int64, error) {
 	rep, ok := p.(MemoryReporter)
 	if !ok || cost == nil {
-		return func() {}, nil
+		return 0, nil
 	}
 	m.mem.mu.Lock()
 	_, charged := m.mem.resident[cand]
@@ -182,7 +198,7 @@ func (m *Model) reserveBackend(cand *candidate, p Prepared, cost *runCost) (func
 	if !charged {
 		n := rep.ResidentBytes()
 		if err := m.rt.budget.Reserve(n); err != nil {
-			return func() {}, &Error{Kind: ErrMemory, Model: m.art.Name, Backend: cand.name, Mode: ModeMemory,
+			return 0, &Error{Kind: ErrMemory, Model: m.art.Name, Backend: cand.name, Mode: ModeMemory,
 				Err: fmt.Errorf("the prepared model holds %d bytes: %w", n, err)}
 		}
 		m.mem.mu.Lock()
@@ -206,10 +222,10 @@ func (m *Model) reserveBackend(cand *candidate, p Prepared, cost *runCost) (func
 		cost.mu.Unlock()
 	}
 	if err := m.rt.budget.Reserve(s); err != nil {
-		return func() {}, &Error{Kind: ErrMemory, Model: m.art.Name, Backend: cand.name, Input: cost.biggest, Mode: ModeMemory,
+		return 0, &Error{Kind: ErrMemory, Model: m.art.Name, Backend: cand.name, Input: cost.biggest, Mode: ModeMemory,
 			Err: fmt.Errorf("the backend's scratch for this run takes %d bytes (largest value %q): %w", s, cost.biggest, err)}
 	}
-	return func() { m.rt.budget.Release(s) }, nil
+	return s, nil
 }
 
 // isMemoryError reports a refusal by the budget (not the backend's fault).

@@ -300,12 +300,12 @@ func (m *Model) try(ctx context.Context, c *candidate, inputs []*tensor.Tensor, 
 		m.recordFailure(ctx, c, mode)
 		return nil, m.backendError(c, mode, err)
 	}
-	release, err := m.reserveBackend(c, p, cost)
+	scratch, err := m.reserveBackend(c, p, cost)
 	if err != nil { // the budget refused: not the backend's failure
 		c.breaker.release()
 		return nil, err
 	}
-	defer release()
+	defer m.rt.budget.Release(scratch)
 	if err := ctx.Err(); err != nil {
 		c.breaker.release()
 		return nil, m.backendError(c, ModeTimeout, err)
@@ -329,8 +329,12 @@ func (m *Model) try(ctx context.Context, c *candidate, inputs []*tensor.Tensor, 
 	if !c.isRef && !m.rt.policy.NoNumericCheck {
 		if i := nonFiniteOutput(out); i >= 0 {
 			if err := m.judgeNonFinite(ctx, c, inputs, out, i); err != nil {
-				m.recordFailure(ctx, c, ModeNumeric)
-				return nil, m.backendError(c, ModeNumeric, err)
+				mode := ModeNumeric
+				if ctx.Err() != nil { // the judging ref run ran out of time: no verdict
+					mode = ModeTimeout
+				}
+				m.recordFailure(ctx, c, mode)
+				return nil, m.backendError(c, mode, err)
 			}
 		}
 	}

@@ -87,6 +87,10 @@ func (t *Telemetry) WritePrometheus(w io.Writer) error {
 		each(func(b BackendStats, emit func(string, float64)) { emit(pair(b), float64(b.Breaker.Trips)) }))
 	metric("backplane_shadow_checks_total", "counter", "Runs re-checked on the reference backend.",
 		each(func(b BackendStats, emit func(string, float64)) { emit(pair(b), float64(b.ShadowChecks)) }))
+	metric("backplane_input_data_errors_total", "counter", "Requests whose data the backend found invalid (not failures).",
+		each(func(b BackendStats, emit func(string, float64)) { emit(pair(b), float64(b.InputErrors)) }))
+	metric("backplane_nonfinite_checks_total", "counter", "NaN/Inf outputs from finite inputs judged against the reference backend.",
+		each(func(b BackendStats, emit func(string, float64)) { emit(pair(b), float64(b.NonFiniteChecks)) }))
 	mem := s.Memory
 	gauge := func(name, help string, v float64) {
 		metric(name, "gauge", help, func(emit func(string, float64)) { emit("", v) })

@@ -101,11 +101,11 @@ func (m *Model) RunWithInfo(ctx context.Context, inputs ...*tensor.Tensor) ([]*t
 	if err != nil {
 		return nil, info, err
 	}
-	cost, release, err := m.reserveRun(inputs)
+	cost, err := m.reserveRun(inputs)
 	if err != nil {
 		return nil, info, err
 	}
-	defer release()
+	defer m.rt.budget.Release(cost.live)
 	out, err := m.dispatch(ctx, inputs, want, cost, &info)
 	info.Duration = time.Since(start)
 	return out, info, err

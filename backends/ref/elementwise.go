@@ -261,3 +261,62 @@ func unaryChunked(x *tensor.Tensor, out ops.Type, f func(float64) float64) (*ten
 	}
 	return y, nil
 }
+
+// binaryChunkable reports whether a binary float op can run in chunks: a
+// float output, float inputs each either of the output's shape or a single
+// element (no other broadcasting).
+func binaryChunkable(out ops.Type, a, b *tensor.Tensor) bool {
+	if !out.DType.IsFloat() {
+		return false
+	}
+	for _, t := range []*tensor.Tensor{a, b} {
+		if !t.DType().IsFloat() || (t.NumElements() != 1 && !t.Shape().Equal(out.Shape)) {
+			return false
+		}
+	}
+	return true
+}
+
+// binaryChunked applies f to a and b (see binaryChunkable), widening and
+// rounding back one chunk at a time, so the scratch is three chunks whatever
+// the size.
+func binaryChunked(out ops.Type, a, b *tensor.Tensor, f func(x, y float64) float64) (*tensor.Tensor, error) {
+	y, err := tensor.New(out.DType, out.Shape...)
+	if err != nil {
+		return nil, err
+	}
+	n := y.NumElements()
+	size := min(n, unaryChunk)
+	res, av, bv := make([]float64, size), make([]float64, size), make([]float64, size)
+	var as, bs float64 // the values of single-element operands
+	aOne, bOne := a.NumElements() == 1 && n != 1, b.NumElements() == 1 && n != 1
+	if aOne {
+		a.ReadFloat64s(av[:1], 0)
+		as = av[0]
+	}
+	if bOne {
+		b.ReadFloat64s(bv[:1], 0)
+		bs = bv[0]
+	}
+	for off := 0; off < n; off += size {
+		k := min(size, n-off)
+		if !aOne {
+			a.ReadFloat64s(av[:k], off)
+		}
+		if !bOne {
+			b.ReadFloat64s(bv[:k], off)
+		}
+		for i := range k {
+			x, z := as, bs
+			if !aOne {
+				x = av[i]
+			}
+			if !bOne {
+				z = bv[i]
+			}
+			res[i] = f(x, z)
+		}
+		y.WriteFloat64s(off, res[:k])
+	}
+	return y, nil
+}

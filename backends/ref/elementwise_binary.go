@@ -28,6 +28,9 @@ func ewShapes(ts ...*tensor.Tensor) []tensor.Shape {
 // ewMap2Float applies f to broadcast pairs of a and b in float64 and rounds
 // the results to out's dtype.
 func ewMap2Float(out ops.Type, a, b *tensor.Tensor, f func(x, y float64) float64) (*tensor.Tensor, error) {
+	if binaryChunkable(out, a, b) {
+		return binaryChunked(out, a, b, f)
+	}
 	av, bv := a.Float64s(), b.Float64s()
 	res := make([]float64, out.Shape.NumElements())
 	ewBroadcast(out.Shape, ewShapes(a, b), func(o int, idx []int) {
@@ -188,6 +191,9 @@ func ewClip(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor,
 }
 
 func init() {
+	for _, name := range []string{"add", "sub", "mul", "div", "pow", "max", "min"} {
+		chunkedBinary[name] = true
+	}
 	register("add", ewArith(func(x, y float64) float64 { return x + y }, ewInt(func(x, y int64) int64 { return x + y })))
 	register("sub", ewArith(func(x, y float64) float64 { return x - y }, ewInt(func(x, y int64) int64 { return x - y })))
 	register("mul", ewArith(func(x, y float64) float64 { return x * y }, ewInt(func(x, y int64) int64 { return x * y })))

@@ -4,9 +4,13 @@ import (
 	"github.com/backplane-ml/backplane/runtime"
 )
 
-// chunkedFloat lists the ops whose kernels widen float tensors in chunks of
-// unaryChunk elements: their scratch does not grow with the tensor.
+// chunkedFloat lists the unary ops whose kernels widen float tensors in
+// chunks of unaryChunk elements: their scratch does not grow with the tensor.
 var chunkedFloat = map[string]bool{}
+
+// chunkedBinary lists the binary ops that run in chunks when their operands
+// allow it (see binaryChunkable).
+var chunkedBinary = map[string]bool{}
 
 // ResidentBytes is 0: a prepared interpreter holds only the plan.
 func (p *prepared) ResidentBytes() int64 { return 0 }
@@ -34,6 +38,9 @@ func (p *prepared) ScratchBytes(types map[string]runtime.ValueType) int64 {
 		if chunkedFloat[n.Op] && len(n.Inputs) == 1 && types[n.Inputs[0]].DType.IsFloat() {
 			s = 8 * unaryChunk
 		}
+		if chunkedBinary[n.Op] && len(n.Inputs) == 2 && len(n.Outputs) == 1 && binaryTypesChunkable(types[n.Outputs[0]], types[n.Inputs[0]], types[n.Inputs[1]]) {
+			s = 3 * 8 * unaryChunk
+		}
 		peak = max(peak, s)
 	}
 	return peak
@@ -54,3 +61,16 @@ var _ runtime.ContextHonouring = (*prepared)(nil)
 type inputDataError struct{ error }
 
 func (e inputDataError) Unwrap() error { return e.error }
+
+// binaryTypesChunkable is binaryChunkable on types.
+func binaryTypesChunkable(out, a, b runtime.ValueType) bool {
+	if !out.DType.IsFloat() {
+		return false
+	}
+	for _, t := range []runtime.ValueType{a, b} {
+		if !t.DType.IsFloat() || (t.Shape.NumElements() != 1 && !t.Shape.Equal(out.Shape)) {
+			return false
+		}
+	}
+	return true
+}

@@ -173,7 +173,7 @@ func soak(o soakOptions, stdout, stderr io.Writer) error {
 					out, err := sm.m.Run(rctx, sm.feed...)
 					classify(&counts, sm, out, err)
 				case pk == phaseHostile && hostileTurn(&hseq, o.hostile):
-					runHostile(rctx, &counts, &hc, hmix[int(hseq.Load())%len(hmix)])
+					runHostile(rctx, &counts, &hc, hmix[int(hc.sent.Load())%len(hmix)])
 				default:
 					runClean(rctx, &counts, &hc, sm, pk == phaseHostile, &phaseSeq)
 				}
@@ -209,7 +209,11 @@ func soak(o soakOptions, stdout, stderr io.Writer) error {
 		default:
 			phaseKind.Store(phaseClean)
 		}
+		tripsBefore := totalTrips(rt)
 		time.Sleep(min(o.interval, o.duration-time.Since(start)))
+		if phaseKind.Load() == phaseHostile {
+			hc.trips.Add(totalTrips(rt) - tripsBefore)
+		}
 		mem := runtime.ReadMemoryStats()
 		if phase == 0 {
 			first = mem
@@ -247,9 +251,9 @@ func soak(o soakOptions, stdout, stderr io.Writer) error {
 		mib(first.RSS), mib(last.RSS), mib(last.RSS)-mib(first.RSS), startGoroutines, end.Goroutines)
 	fmt.Fprintf(stdout, "requests: %d ok, %d typed errors, %d wrong results, %d untyped errors\n",
 		counts.ok.Load(), counts.typed.Load(), counts.wrong.Load(), counts.untyped.Load())
-	if hc.sent.Load() > 0 {
-		fmt.Fprintf(stdout, "hostile phases: %d hostile requests, %d refused with the right typed error, %d answered as ref answers\n",
-			hc.sent.Load(), hc.refused.Load(), hc.answered.Load())
+	if o.hostile > 0 {
+		fmt.Fprintf(stdout, "hostile phases: %d hostile requests, %d refused with the right typed error, %d answered as ref answers; %d breaker trips\n",
+			hc.sent.Load(), hc.refused.Load(), hc.answered.Load(), hc.trips.Load())
 		for _, p := range []struct {
 			name string
 			s    *cleanServed

@@ -41,7 +41,17 @@ const (
 // must not move clean traffic off the backend it runs on.
 type hostileCounts struct {
 	sent, refused, answered atomic.Int64 // hostile requests and their correct outcomes
+	trips                   atomic.Int64 // breaker trips during hostile phases
 	inClean, inHostile      cleanServed
+}
+
+// totalTrips sums the breaker trips of every (model, backend).
+func totalTrips(rt *runtime.Runtime) int64 {
+	var n int64
+	for _, b := range rt.Telemetry().Snapshot().Backends {
+		n += b.Breaker.Trips
+	}
+	return n
 }
 
 // cleanServed counts clean requests, those that fell back after a failed
@@ -147,5 +157,5 @@ func runClean(ctx context.Context, c *soakCounts, hc *hostileCounts, sm soakMode
 // draw from one sequence).
 func hostileTurn(seq *atomic.Int64, frac float64) bool {
 	n := float64(seq.Add(1))
-	return math.Floor(n*frac) != math.Floor((n-1)*frac)
+	return math.Ceil(n*frac) != math.Ceil((n-1)*frac) // the first request of the sequence is hostile
 }

@@ -99,6 +99,7 @@ func TestExternalDataOverBudget(t *testing.T) {
 // Attack 2: unused ConstantOfShape nodes are never folded; used ones are
 // charged against the budget as they are folded.
 func TestConstantOfShapeFolding(t *testing.T) {
+	heavy(t)
 	unused := ConstantOfShapes(512, false)
 	t.Logf("512 unused ConstantOfShape([2^22]) nodes: %d bytes", len(unused))
 	err := attack(t, "512 unused ConstantOfShape", func() error {
@@ -125,6 +126,7 @@ func TestConstantOfShapeFolding(t *testing.T) {
 // Attack 2: a list attribute longer than onnxpb.MaxAttrValues is refused by
 // the decoder before it is allocated.
 func TestLongAttribute(t *testing.T) {
+	heavy(t)
 	data := LongTranspose(onnxpb.MaxAttrValues + 1)
 	err := attack(t, "Transpose perm of 2^20+1 ints", func() error { _, err := onnx.Import(data, onnx.Options{}); return err })
 	require.ErrorIs(t, err, onnxpb.ErrLimit)
@@ -134,6 +136,7 @@ func TestLongAttribute(t *testing.T) {
 // Attack 5: one Sum with 3,000,000 inputs is refused by the decoder's
 // per-node input limit, which says so.
 func TestWideSum(t *testing.T) {
+	heavy(t)
 	data := WideSum(3_000_000)
 	t.Logf("Sum with 3,000,000 inputs: %d bytes", len(data))
 	err := attack(t, "Sum of 3,000,000 inputs", func() error { _, err := onnx.Import(data, onnx.Options{}); return err })

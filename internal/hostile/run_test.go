@@ -57,6 +57,7 @@ func TestHugeExpandRefusedByBudget(t *testing.T) {
 // four chained 64 MiB values need 128 MiB at their peak, so a budget of
 // 160 MiB runs them and one of 96 MiB refuses them.
 func TestLivenessChargedNotTotal(t *testing.T) {
+	heavy(t)
 	const n = 16 << 20 // float32: 64 MiB per value
 	b := runtime.NewBuilder("chain")
 	v := b.Input("x", tensor.Float32, runtime.Dims(n)...)
@@ -90,6 +91,7 @@ func TestLivenessChargedNotTotal(t *testing.T) {
 // Attack 5: the widest Sum the decoder allows runs on gomlx (a balanced
 // tree of adds, no deep recursion) and gives the exact sum.
 func TestWidestSumOnGoMLX(t *testing.T) {
+	heavy(t)
 	data := WideSum(onnxpb.MaxNodeInputs - 1)
 	var out []*tensor.Tensor
 	var info runtime.RunInfo
@@ -120,6 +122,7 @@ func TestWidestSumOnGoMLX(t *testing.T) {
 // deadline far shorter than the run gives the typed timeout at the deadline
 // (the run is counted as abandoned) and a cancelled Load returns no model.
 func TestGoMLXDeadline(t *testing.T) {
+	heavy(t)
 	const n = 384
 	b := runtime.NewBuilder("slow-matmuls")
 	v := b.Input("x", tensor.Float32, runtime.Dims(n, n)...)

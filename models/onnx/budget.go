@@ -10,8 +10,7 @@ import (
 )
 
 // importMemory counts the bytes an import holds: initializers (external
-// data twice: the bytes read and the tensor made of them) and folded
-// constants. Constants of dead nodes are never computed (see liveNodes).
+// data included) and folded constants. Constants of dead nodes are never computed (see liveNodes).
 type importMemory struct {
 	used int64
 }
@@ -56,13 +55,11 @@ func (c *converter) chargeInitializer(t *onnxpb.Tensor) error {
 		}
 		n *= d
 	}
-	bytes := n * int64(dt.Size())
 	what := "initializer"
 	if t.DataLocation == onnxpb.DataExternal {
-		bytes *= 2 // the bytes read, then the tensor
-		what = "initializer in external data (read, then converted)"
+		what = "initializer in external data" // read once, adopted as the tensor (onnxpb.ToTensor)
 	}
-	return c.charge(t.Name, bytes, what)
+	return c.charge(t.Name, n*int64(dt.Size()), what)
 }
 
 // chargeFold reserves the outputs of an op about to be folded at import.

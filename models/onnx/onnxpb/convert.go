@@ -122,7 +122,13 @@ func toTensor(t *Tensor, external ExternalLoader) (*tensor.Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
-		return fromRaw(dt, shape, raw)
+		// The bytes were read for this tensor alone: adopt them rather than
+		// copy, so a large weight costs its size once.
+		out, err := tensor.AdoptLittleEndian(dt, shape, raw)
+		if err != nil {
+			return nil, malformed("external data: %v", err)
+		}
+		return out, nil
 	default:
 		return nil, malformed("data_location %d", int32(t.DataLocation))
 	}
