@@ -1,10 +1,13 @@
 package xla
 
 import (
+	"fmt"
+
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
 	"github.com/backplane-ml/backplane/ops"
+	"github.com/backplane-ml/backplane/runtime"
 )
 
 // Lowerings of lstm, gru and rnn (ops/recurrent.go).
@@ -20,7 +23,27 @@ import (
 func init() {
 	for _, op := range []string{"lstm", "gru", "rnn"} {
 		registerLowering(op, lowerRecurrent(op))
+		registerCheck(op, func(_ *engine, n *runtime.Node, in, _ []ops.Type) error {
+			r, err := ops.ResolveRecurrent(n.Op, in, n.Attrs)
+			if err != nil {
+				return err
+			}
+			return recurrentStepsCheck(r)
+		})
 	}
+}
+
+// maxUnrolledSteps bounds time steps × directions of one node: the graph
+// grows by a few dozen ops per step, and its build and compile time with it.
+const maxUnrolledSteps = 4096
+
+// recurrentStepsCheck refuses a node whose unrolled graph would be too large.
+func recurrentStepsCheck(r ops.Recurrent) error {
+	if r.SeqLen*r.Directions > maxUnrolledSteps {
+		return fmt.Errorf("%s over %d time steps × %d directions: the lowering unrolls the sequence and takes at "+
+			"most %d steps in all", r.Op, r.SeqLen, r.Directions, maxUnrolledSteps)
+	}
+	return nil
 }
 
 // recurrentActNode applies one resolved activation function.
@@ -65,6 +88,9 @@ func lowerRecurrent(op string) loweringFunc {
 	return func(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 		r, err := ops.ResolveRecurrent(op, c.In, c.Node.Attrs)
 		if err != nil {
+			return nil, err
+		}
+		if err := recurrentStepsCheck(r); err != nil {
 			return nil, err
 		}
 		out := in[0].DType()
