@@ -14,9 +14,15 @@ import (
 // one, in order), so no reader's defaults come into play.
 
 func init() {
-	registerExport("lstm", "LSTM", tsFloatNoBF, exportRecurrent("LSTM"))
-	registerExport("gru", "GRU", tsFloatNoBF, exportRecurrent("GRU"))
-	registerExport("rnn", "RNN", tsFloatNoBF, exportRecurrent("RNN"))
+	for op, onnxOp := range map[string]string{"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"} {
+		// bfloat16 from opset 22; before, it is computed in float32 between Casts.
+		registerExportAt(op, exportRule{onnx: onnxOp, emit: exportRecurrent(onnxOp), types: func(opset int) dtypeSet {
+			if opset >= 22 {
+				return tsFloat
+			}
+			return tsFloatNoBF
+		}})
+	}
 }
 
 // onnxActivationNames maps the catalog's lower-case activation names to ONNX's.

@@ -1,0 +1,59 @@
+package xla
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/backplane-ml/backplane/ops"
+	"github.com/backplane-ml/backplane/runtime"
+	"github.com/backplane-ml/backplane/tensor"
+)
+
+// rnnModel is one rnn node over x [seq, 2, 1] with hidden size 1 and sequence_lens as an input.
+func rnnModel(t *testing.T, seq int, attrs ops.Attrs) *runtime.Artifact {
+	b := runtime.NewBuilder("rnn")
+	x := b.Input("x", tensor.Float32, runtime.Dims(seq, 2, 1)...)
+	lens := b.Input("lens", tensor.Int32, runtime.Dims(2)...)
+	w := b.Weight("w", tensor.MustFromSlice([]float32{1}, 1, 1, 1))
+	outs := b.NamedOp("the-rnn", "rnn", 2, attrs, x, w, w, runtime.None, lens)
+	b.Output("y", outs[0])
+	b.Output("h", outs[1])
+	a, err := b.Build()
+	require.NoError(t, err)
+	return a
+}
+
+// A sequence_lens value outside [0, seq] fails the run naming the node, as in ref.
+func TestRecurrentBadSequenceLens(t *testing.T) {
+	a := rnnModel(t, 2, ops.Attrs{"activations": "relu"})
+	p, err := NewGoMLX(Options{}).Prepare(context.Background(), a)
+	require.NoError(t, err)
+	defer p.Close()
+	x := tensor.MustFromSlice([]float32{1, 3, 2, 4}, 2, 2, 1)
+	// relu, W = R = 1, lengths [1 2]: entry 0 stops at 1; entry 1 gives 3, 7.
+	out, err := p.Run(context.Background(), []*tensor.Tensor{x, tensor.MustFromSlice([]int32{1, 2}, 2)})
+	require.NoError(t, err)
+	require.Equal(t, []float32{1, 3, 0, 7}, tensor.MustView[float32](out[0]))
+	require.Equal(t, []float32{1, 7}, tensor.MustView[float32](out[1]))
+	for _, lens := range [][]int32{{1, 3}, {-1, 2}} {
+		_, err = p.Run(context.Background(), []*tensor.Tensor{x, tensor.MustFromSlice(lens, 2)})
+		var e *runtime.Error
+		require.ErrorAs(t, err, &e)
+		require.Equal(t, runtime.ModeRuntime, e.Mode)
+		require.Equal(t, "the-rnn", e.Node)
+		require.Contains(t, err.Error(), "sequence_lens")
+	}
+}
+
+// A sequence longer than the unrolling bound is refused up front, naming why.
+func TestRecurrentTooManySteps(t *testing.T) {
+	a := rnnModel(t, maxUnrolledSteps+1, nil)
+	err := NewGoMLX(Options{}).Supports(a)
+	require.ErrorIs(t, err, runtime.ErrUnsupported)
+	var e *runtime.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, "the-rnn", e.Node)
+	require.Contains(t, err.Error(), "4097 time steps")
+}
