@@ -59,6 +59,38 @@ func TestRecurrentTooManySteps(t *testing.T) {
 	require.Contains(t, err.Error(), "4097 time steps")
 }
 
+// A symbolic sequence length is unrolled per input signature: each length
+// compiles its own graph and matches ref.
+func TestRecurrentSymbolicSequence(t *testing.T) {
+	w, err := tensor.Rand(tensor.Float32, 5, -1, 1, 2, 6, 3)
+	require.NoError(t, err)
+	r, err := tensor.Rand(tensor.Float32, 6, -1, 1, 2, 6, 2)
+	require.NoError(t, err)
+	attrs := ops.Attrs{"direction": "bidirectional"}
+	b := runtime.NewBuilder("gru")
+	outs := b.NamedOp("gru", "gru", 2, attrs, b.Input("x", tensor.Float32, runtime.Symbolic("seq"), runtime.Static(2),
+		runtime.Static(3)), b.Weight("w", w), b.Weight("r", r))
+	b.Output("y", outs[0])
+	b.Output("h", outs[1])
+	a, err := b.Build()
+	require.NoError(t, err)
+	p, err := NewGoMLX(Options{}).Prepare(context.Background(), a)
+	require.NoError(t, err)
+	defer p.Close()
+	for _, seq := range []int{1, 3, 5} {
+		x, err := tensor.Rand(tensor.Float32, uint64(seq), -1, 1, seq, 2, 3)
+		require.NoError(t, err)
+		got, err := p.Run(context.Background(), []*tensor.Tensor{x})
+		require.NoError(t, err)
+		want, err := ref.Eval("gru", attrs, x, w, r)
+		require.NoError(t, err)
+		for i := range want {
+			cmp := tensor.Compare(got[i], want[i], tensor.Tolerance{RTol: 1e-5, ATol: 1e-6})
+			require.True(t, cmp.Equal, "seq %d output %d: %v", seq, i, cmp)
+		}
+	}
+}
+
 // BenchmarkRecurrentLSTM compares the unrolled lowering on the pure-Go
 // engine with ref's loops on a speech-sized LSTM: 16 steps, batch 4,
 // input 32, hidden 64, both directions.
