@@ -162,14 +162,14 @@ func (l *recurrentLowering) direction(d int, x, w, r, b, p, h0, c0, lens *graph.
 	g := l.c.g
 	hs, rows := l.Size, l.Gates*l.Size
 	dt := x.DType()
-	wd := graph.Reshape(graph.Slice(w, graph.AxisElem(d)), rows, l.Input)
 	rd := graph.Reshape(graph.Slice(r, graph.AxisElem(d)), rows, hs)
 	rdT := graph.TransposeAllDims(rd, 1, 0)
 	// x·Wᵀ + Wb for every step at once: [seq, batch, rows].
 	var xw *graph.Node
 	if l.Input == 0 {
 		xw = graph.BroadcastToDims(graph.ScalarZero(g, dt), l.SeqLen, l.Batch, rows)
-	} else {
+	} else { // (the engines refuse slicing a zero-size w, so only here)
+		wd := graph.Reshape(graph.Slice(w, graph.AxisElem(d)), rows, l.Input)
 		xw = graph.Reshape(graph.Dot(graph.Reshape(x, l.SeqLen*l.Batch, l.Input), graph.TransposeAllDims(wd, 1, 0)),
 			l.SeqLen, l.Batch, rows)
 	}

@@ -20,6 +20,9 @@ var ortRecurrentSkip = map[string]string{
 	"rnn/layout1_initial_h":        "ONNX Runtime's CPU RNN refuses layout 1",
 	"rnn/relu_accumulates_float16": "onnxruntime_go v1.27 does not read float16 outputs back",
 	"rnn/relu_accumulates_float64": "ONNX Runtime has no float64 RNN kernel on CPU",
+	// ORT 1.30 leaves y_c uninitialized when the sequence is empty (y_h is 0
+	// as here; y_c came back 0.645 for an entry whose initial cell is 5).
+	"lstm/sequence_length_zero": "ONNX Runtime returns uninitialized memory for y_c at sequence length 0",
 }
 
 // TestRecurrentExportMatchesORT exports every hand-computed lstm, gru and rnn

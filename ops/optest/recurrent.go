@@ -87,6 +87,20 @@ func init() {
 			Want: []*tensor.Tensor{recT([]int{2, 1, 1, 2}, tanh(0.5), tanh(-1), tanh(2), 0),
 				recT([]int{1, 1, 2}, tanh(2), 0)}},
 	)
+	// Empty dimensions. Input size 0: only the biases drive the state,
+	// h0 = tanh(0.5), h1 = tanh(0.5 + h0). Sequence length 0: no step, so y is
+	// empty and the final states are 0 (the entry's length is 0).
+	h0 := tanh(0.5)
+	Register(
+		Case{Name: "rnn/input_size_zero", Op: "rnn",
+			Inputs: []*tensor.Tensor{recT([]int{2, 1, 0}), recT([]int{1, 1, 0}), one, recT([]int{1, 2}, 0.5, 0)},
+			Want:   []*tensor.Tensor{recT([]int{2, 1, 1, 1}, h0, tanh(0.5+h0)), recT([]int{1, 1, 1}, tanh(0.5+h0))}},
+		Case{Name: "lstm/sequence_length_zero", Op: "lstm",
+			Inputs: []*tensor.Tensor{recT([]int{0, 2, 1}), recT([]int{1, 4, 1}, 1, 1, 1, 1), recT([]int{1, 4, 1}, 1, 1, 1, 1),
+				nil, nil, recT([]int{1, 2, 1}, 3, 4), recT([]int{1, 2, 1}, 5, 6)},
+			Want: []*tensor.Tensor{recT([]int{0, 1, 2, 1}), recT([]int{1, 2, 1}, 0, 0), recT([]int{1, 2, 1}, 0, 0)}},
+	)
+
 	// One case per activation: W = 1, R = 0, so step t gives act(x_t).
 	for _, a := range []struct {
 		name        string
