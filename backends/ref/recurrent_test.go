@@ -228,3 +228,90 @@ func TestRecurrentBadSequenceLens(t *testing.T) {
 		require.ErrorContains(t, err, "sequence_lens[1]")
 	}
 }
+
+// FuzzRecurrent builds lstm, gru and rnn calls from small sizes that are
+// mostly consistent (so inference passes and the kernel runs) with an
+// occasional wrong dimension, dtype or attribute, and checks that Eval
+// returns values or an error, never panics.
+func FuzzRecurrent(f *testing.F) {
+	f.Add([]byte{0, 2, 1, 1, 1, 0, 0, 0xff, 0})
+	f.Add([]byte{1, 3, 2, 0, 2, 1, 1, 0x0f, 3})
+	f.Add([]byte{2, 0, 1, 2, 1, 1, 0, 0x33, 7})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := &fuzzReader{b: data}
+		op := []string{"lstm", "gru", "rnn"}[int(r.byte())%3]
+		g := recGates[op]
+		seq, batch, input, hidden := int(r.byte()%4), int(r.byte()%4), int(r.byte()%4), int(r.byte()%4)
+		dirs := 1 + int(r.byte()%2)
+		layout := int(r.byte() % 2)
+		present := r.byte()
+		skew := int(r.byte() % 16) // which dimension, if any, is off by one
+		dim := func(k, v int) int {
+			if skew == k {
+				return v + 1
+			}
+			return v
+		}
+		rng := rand.New(rand.NewPCG(uint64(len(data)), 7))
+		x := recRand(rng, dim(0, seq), dim(1, batch), input)
+		if layout == 1 {
+			x = recRand(rng, dim(1, batch), dim(0, seq), input)
+		}
+		state := []int{dirs, batch, hidden}
+		if layout == 1 {
+			state = []int{batch, dirs, hidden}
+		}
+		in := []*tensor.Tensor{x, recRand(rng, dim(2, dirs), dim(3, g*hidden), input), recRand(rng, dirs, g*hidden, dim(4, hidden))}
+		opt := []func() *tensor.Tensor{
+			func() *tensor.Tensor { return recRand(rng, dirs, dim(5, 2*g*hidden)) },
+			func() *tensor.Tensor {
+				lens := make([]int32, dim(6, batch))
+				for i := range lens {
+					lens[i] = int32(int(r.byte())%(seq+2)) - int32(boolToInt(skew == 7))
+				}
+				t, _ := tensor.FromSlice(lens, len(lens))
+				return t
+			},
+			func() *tensor.Tensor { return recRand(rng, state...) },
+			func() *tensor.Tensor { return recRand(rng, state[0], state[1], dim(8, hidden)) },
+			func() *tensor.Tensor { return recRand(rng, dirs, dim(9, 3*hidden)) },
+		}
+		if op != "lstm" {
+			opt = opt[:3]
+		}
+		for i, mk := range opt {
+			if present&(1<<i) != 0 {
+				in = append(in, mk())
+			} else {
+				in = append(in, nil)
+			}
+		}
+		attrs := ops.Attrs{"layout": layout}
+		if dirs == 2 {
+			attrs["direction"] = "bidirectional"
+		} else if r.byte()%2 == 1 {
+			attrs["direction"] = "reverse"
+		}
+		switch skew {
+		case 10:
+			attrs["clip"] = float64(r.byte()) / 64
+		case 11:
+			attrs["activations"] = []string{"relu", "bogus", "Elu,elu,elu,elu,elu,elu"}[int(r.byte())%3]
+		case 12:
+			attrs["activation_alpha"] = []float64{1, 2}
+		case 13:
+			attrs["hidden_size"] = int(r.byte())
+		}
+		out, err := Eval(op, attrs, in...)
+		if err == nil {
+			require.NotEmpty(t, out)
+		}
+	})
+}
+
+func boolToInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
