@@ -74,9 +74,13 @@ func (b *Backend) Kernels() string {
 // Available is nil unless a forced kernel path does not exist here.
 func (b *Backend) Available() error { return b.err }
 
-func (b *Backend) threads() int {
+// threads is Options.Threads, else the runtime's WithThreads, else GOMAXPROCS.
+func (b *Backend) threads(ctx context.Context) int {
 	if b.opts.Threads > 0 {
 		return b.opts.Threads
+	}
+	if n := bpruntime.SettingsFrom(ctx).Threads; n > 0 {
+		return n
 	}
 	return runtime.GOMAXPROCS(0)
 }
@@ -98,7 +102,7 @@ func (b *Backend) Prepare(ctx context.Context, a *bpruntime.Artifact) (bpruntime
 	if err != nil {
 		return nil, err
 	}
-	p := &prepared{a: a, order: order.Order, isa: b.isa, threads: b.threads()}
+	p := &prepared{a: a, order: order.Order, isa: b.isa, threads: b.threads(ctx)}
 	p.pool = newWorkerPool(p.threads)
 	return p, nil
 }

@@ -173,9 +173,15 @@ func (b *Backend) Prepare(ctx context.Context, a *runtime.Artifact) (runtime.Pre
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	be, err := b.eng.forThreads(runtime.SettingsFrom(ctx).Threads)
+	eng, threads := b.eng, runtime.SettingsFrom(ctx).Threads
+	if threads > 0 && b.opts.Threads == 0 && eng.name == XLAName {
+		// runtime.WithThreads on the XLA engine: a client whose pools are
+		// sized to that many CPUs (Options.Threads, when set, wins).
+		eng = xlaEngineFor(threads)
+	}
+	be, err := eng.forThreads(threads)
 	if err != nil {
-		return nil, &runtime.Error{Kind: runtime.ErrUnavailable, Model: a.Name, Backend: b.eng.name,
+		return nil, &runtime.Error{Kind: runtime.ErrUnavailable, Model: a.Name, Backend: eng.name,
 			Mode: runtime.ModeUnavailable, Err: err}
 	}
 	if err := b.Supports(a); err != nil {
@@ -185,7 +191,7 @@ func (b *Backend) Prepare(ctx context.Context, a *runtime.Artifact) (runtime.Pre
 	if err != nil {
 		return nil, err
 	}
-	p := &prepared{eng: b.eng, be: be, layout: newLayout(plan), cache: newExecCache(b.opts.CacheSize)}
+	p := &prepared{eng: eng, be: be, layout: newLayout(plan), cache: newExecCache(b.opts.CacheSize)}
 	if err := p.uploadWeights(); err != nil {
 		p.Close()
 		return nil, err

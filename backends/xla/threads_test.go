@@ -35,3 +35,29 @@ func TestWithThreadsOpensABoundedGoEngine(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []float32{6, 9, 12}, tensor.MustView[float32](out[0])) // [2·1+1·4, 2·2+1·5, 2·3+1·6]
 }
+
+func TestWithThreadsSizesTheXLAClient(t *testing.T) {
+	b := runtime.NewBuilder("affine")
+	x := b.Input("x", tensor.Float32, runtime.Static(1), runtime.Static(2))
+	w := b.Weight("w", tensor.MustFromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3))
+	b.Output("y", b.Op("matmul", nil, x, w))
+	a, err := b.Build()
+	require.NoError(t, err)
+	for _, be := range testEngines(t, Options{}) {
+		if be.Name() != XLAName {
+			continue
+		}
+		one, err := be.Prepare(runtime.ContextWithSettings(context.Background(), runtime.Settings{Threads: 1}), a)
+		require.NoError(t, err)
+		defer one.Close()
+		require.Equal(t, 1, one.(*prepared).eng.threads, "runtime.WithThreads reaches the XLA client")
+		require.Same(t, xlaEngineFor(1), one.(*prepared).eng)
+		pinned, err := NewXLA(Options{Threads: 2}).Prepare(runtime.ContextWithSettings(context.Background(), runtime.Settings{Threads: 1}), a)
+		require.NoError(t, err)
+		defer pinned.Close()
+		require.Equal(t, 2, pinned.(*prepared).eng.threads, "Options.Threads wins over the runtime's setting")
+		out, err := one.Run(context.Background(), []*tensor.Tensor{tensor.MustFromSlice([]float32{2, 1}, 1, 2)})
+		require.NoError(t, err)
+		require.Equal(t, []float32{6, 9, 12}, tensor.MustView[float32](out[0])) // [2·1+1·4, 2·2+1·5, 2·3+1·6]
+	}
+}
