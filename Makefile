@@ -20,7 +20,7 @@ unit:
 	# procPin, which the race detector cannot see; with this tag it takes a
 	# mutex the detector understands (without it, concurrent xla runs report
 	# races inside go-xla).
-	$(GO) test -race -tags race_mu -count=1 ./...
+	$(GO) test -race -tags race_mu -count=1 -timeout 30m ./...
 	# Full-size zoo models, gomlx and xla (with make xla's plugin) vs ref: too slow under the race detector, so without it.
 	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/xla
 	# Full-size zoo models, cpu vs ref, likewise without the race detector.
