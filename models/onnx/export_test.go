@@ -110,6 +110,10 @@ func exportRequireClose(t *testing.T, got, want []*tensor.Tensor, override tenso
 var exportSince = map[string]int{
 	"avg_pool/dilation": 19, // AveragePool has dilations from opset 19
 	"avg_pool/dilated":  19, // (the random case)
+	// Resize has antialias from opset 18, half_pixel_symmetric from 19.
+	"resize/linear_antialias":            18,
+	"resize/cubic_antialias":             18,
+	"resize/linear_half_pixel_symmetric": 19,
 }
 
 // exportRequireRefused checks that a's export at opset fails with an
