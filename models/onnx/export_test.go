@@ -114,6 +114,9 @@ var exportSince = map[string]int{
 	"resize/linear_antialias":            18,
 	"resize/cubic_antialias":             18,
 	"resize/linear_half_pixel_symmetric": 19,
+	// BitwiseAnd/Or/Xor/Not arrived in opset 18.
+	"bitwise_and/uint8": 18, "bitwise_or/uint8": 18, "bitwise_xor/int32": 18,
+	"bitwise_not/int8": 18, "bitwise_not/uint8": 18,
 }
 
 // exportRequireRefused checks that a's export at opset fails with an
