@@ -1,0 +1,123 @@
+package onnx
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
+	"github.com/backplane-ml/backplane/tensor"
+)
+
+// Hand-computed cases of the ONNX ops the importer composes from catalog
+// ops (composite.go, composite_norm.go).
+
+// cmpRun imports a one-node model over float32 inputs x (and more) and runs it.
+func cmpRun(t *testing.T, opset int64, n onnxpb.Node, outs []string, inputs []onnxpb.ValueInfo, feeds []*tensor.Tensor,
+	inits ...onnxpb.Tensor) []*tensor.Tensor {
+	t.Helper()
+	var ov []onnxpb.ValueInfo
+	for _, o := range outs {
+		ov = append(ov, tout(o))
+	}
+	return runModel(t, model(opset, []onnxpb.Node{n}, inputs, ov, inits...), feeds...)
+}
+
+func TestCompositeLayerNormStats(t *testing.T) {
+	// rows [1,3] (mean 2, var 1) and [2,6] (mean 4, var 4); epsilon 0.
+	x := nnF32(nnShape(2, 2), 1, 3, 2, 6)
+	scale := initializer(t, "scale", nnF32(nnShape(2), 1, 2))
+	out := cmpRun(t, 17, node("LayerNormalization", []string{"x", "scale"}, []string{"y", "mean", "inv"}, aFloat("epsilon", 0)),
+		[]string{"y", "mean", "inv"}, []onnxpb.ValueInfo{tin("x", onnxpb.Float, 2, 2)}, []*tensor.Tensor{x}, scale)
+	requireClose(t, out[0], nnF32(nnShape(2, 2), -1, 2, -1, 2))
+	requireClose(t, out[1], nnF32(nnShape(2, 1), 2, 4))
+	requireClose(t, out[2], nnF32(nnShape(2, 1), 1, 0.5))
+}
+
+func TestCompositeUnary(t *testing.T) {
+	x := nnF32(nnShape(5), -4, -1, 0, 1, 4)
+	in := []onnxpb.ValueInfo{tin("x", onnxpb.Float, 5)}
+	e := float32(math.E)
+	for _, tc := range []struct {
+		name  string
+		opset int64
+		n     onnxpb.Node
+		want  *tensor.Tensor
+	}{
+		// x·clip(x/6 + 1/2, 0, 1)
+		{"HardSwish", 14, node("HardSwish", []string{"x"}, []string{"y"}), nnF32(nnShape(5), 0, -1.0/3, 0, 2.0/3, 4)},
+		// x > 1 keeps x
+		{"ThresholdedRelu", 10, node("ThresholdedRelu", []string{"x"}, []string{"y"}), nnF32(nnShape(5), 0, 0, 0, 0, 4)},
+		// lambd 2, bias 1: x < −2 → x+1, x > 2 → x−1
+		{"Shrink", 9, node("Shrink", []string{"x"}, []string{"y"}, aFloat("lambd", 2), aFloat("bias", 1)),
+			nnF32(nnShape(5), -3, 0, 0, 0, 3)},
+		// alpha 2: x >= 0 → x; x < 0 → 2(e^(x/2) − 1)
+		{"Celu", 12, node("Celu", []string{"x"}, []string{"y"}, aFloat("alpha", 2)),
+			nnF32(nnShape(5), 2*(1/(e*e)-1), 2*(float32(math.Exp(-0.5))-1), 0, 1, 4)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := cmpRun(t, tc.opset, tc.n, []string{"y"}, in, []*tensor.Tensor{x})
+			requireClose(t, out[0], tc.want)
+		})
+	}
+}
+
+func TestCompositeReduce(t *testing.T) {
+	// rows [3, −4] and [0, 0]
+	x := nnF32(nnShape(2, 2), 3, -4, 0, 0)
+	in := []onnxpb.ValueInfo{tin("x", onnxpb.Float, 2, 2)}
+	axes := initializer(t, "axes", tensor.MustFromSlice([]int64{1}, 1))
+	ln2 := float32(math.Ln2)
+	for _, tc := range []struct {
+		op   string
+		want *tensor.Tensor
+	}{
+		{"ReduceL1", nnF32(nnShape(2, 1), 7, 0)},
+		{"ReduceL2", nnF32(nnShape(2, 1), 5, 0)},
+		{"ReduceSumSquare", nnF32(nnShape(2, 1), 25, 0)},
+		// log(e^0 + e^0) = ln 2 for the zero row; 3 + log(1 + e^−7) for the other
+		{"ReduceLogSumExp", nnF32(nnShape(2, 1), 3+float32(math.Log1p(math.Exp(-7))), ln2)},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			out := cmpRun(t, 18, node(tc.op, []string{"x", "axes"}, []string{"y"}), []string{"y"}, in, []*tensor.Tensor{x}, axes)
+			requireClose(t, out[0], tc.want)
+		})
+	}
+}
+
+func TestCompositeTriluOneHotHardmax(t *testing.T) {
+	x := nnF32(nnShape(2, 3), 1, 2, 3, 4, 5, 6)
+	in := []onnxpb.ValueInfo{tin("x", onnxpb.Float, 2, 3)}
+	k := initializer(t, "k", tensor.Scalar(int64(1)))
+	out := cmpRun(t, 14, node("Trilu", []string{"x", "k"}, []string{"y"}), []string{"y"}, in, []*tensor.Tensor{x}, k)
+	requireClose(t, out[0], nnF32(nnShape(2, 3), 0, 2, 3, 0, 0, 6)) // j − i >= 1
+	out = cmpRun(t, 14, node("Trilu", []string{"x"}, []string{"y"}, aInt("upper", 0)), []string{"y"}, in, []*tensor.Tensor{x})
+	requireClose(t, out[0], nnF32(nnShape(2, 3), 1, 0, 0, 4, 5, 0)) // j <= i
+
+	out = cmpRun(t, 13, node("Hardmax", []string{"x"}, []string{"y"}), []string{"y"},
+		in, []*tensor.Tensor{nnF32(nnShape(2, 3), 1, 7, 7, 0, 0, 0)})
+	requireClose(t, out[0], nnF32(nnShape(2, 3), 0, 1, 0, 1, 0, 0)) // the first maximum wins
+
+	// indices [1, −1, 5] with depth 3: −1 counts from the end, 5 matches nothing.
+	depth := initializer(t, "depth", tensor.Scalar(int64(3)))
+	values := initializer(t, "values", nnF32(nnShape(2), -1, 9))
+	out = cmpRun(t, 11, node("OneHot", []string{"i", "depth", "values"}, []string{"y"}), []string{"y"},
+		[]onnxpb.ValueInfo{tin("i", onnxpb.Int64, 3)}, []*tensor.Tensor{tensor.MustFromSlice([]int64{1, -1, 5}, 3)}, depth, values)
+	requireClose(t, out[0], nnF32(nnShape(3, 3), -1, 9, -1, -1, -1, 9, -1, -1, -1))
+}
+
+func TestCompositeRangeCastLike(t *testing.T) {
+	start := initializer(t, "s", tensor.Scalar(int32(10)))
+	limit := initializer(t, "l", tensor.Scalar(int32(3)))
+	delta := initializer(t, "d", tensor.Scalar(int32(-3)))
+	m := model(11, []onnxpb.Node{node("Range", []string{"s", "l", "d"}, []string{"y"})}, nil, []onnxpb.ValueInfo{tout("y")},
+		start, limit, delta)
+	out := runModel(t, m)
+	require.Equal(t, []int32{10, 7, 4}, tensor.MustView[int32](out[0]))
+
+	out = cmpRun(t, 15, node("CastLike", []string{"x", "like"}, []string{"y"}), []string{"y"},
+		[]onnxpb.ValueInfo{tin("x", onnxpb.Float, 2)}, []*tensor.Tensor{nnF32(nnShape(2), 1.5, -2.5)},
+		initializer(t, "like", tensor.Scalar(int32(0))))
+	require.Equal(t, []int32{1, -2}, tensor.MustView[int32](out[0]))
+}
