@@ -121,3 +121,21 @@ func TestCompositeRangeCastLike(t *testing.T) {
 		initializer(t, "like", tensor.Scalar(int32(0))))
 	require.Equal(t, []int32{1, -2}, tensor.MustView[int32](out[0]))
 }
+
+func TestCompositeNLL(t *testing.T) {
+	// log-probabilities of 2 samples over 3 classes; targets 2 and 1; weights 1, 2, 3.
+	x := nnF32(nnShape(2, 3), -1, -2, -3, -4, -5, -6)
+	in := []onnxpb.ValueInfo{tin("x", onnxpb.Float, 2, 3), tin("t", onnxpb.Int64, 2)}
+	feeds := []*tensor.Tensor{x, tensor.MustFromSlice([]int64{2, 1}, 2)}
+	w := initializer(t, "w", nnF32(nnShape(3), 1, 2, 3))
+	nll := func(attrs ...onnxpb.Attribute) onnxpb.Node {
+		return node("NegativeLogLikelihoodLoss", []string{"x", "t", "w"}, []string{"y"}, attrs...)
+	}
+	// losses 3·3 = 9 and 5·2 = 10
+	out := cmpRun(t, 13, nll(aString("reduction", "none")), []string{"y"}, in, feeds, w)
+	requireClose(t, out[0], nnF32(nnShape(2), 9, 10))
+	out = cmpRun(t, 13, nll(), []string{"y"}, in, feeds, w) // mean: 19 / (3 + 2)
+	requireClose(t, out[0], tensor.Scalar(float32(3.8)))
+	out = cmpRun(t, 13, nll(aInt("ignore_index", 1)), []string{"y"}, in, feeds, w) // 9 / 3
+	requireClose(t, out[0], tensor.Scalar(float32(3)))
+}
