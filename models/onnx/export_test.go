@@ -117,6 +117,8 @@ var exportSince = map[string]int{
 	// BitwiseAnd/Or/Xor/Not arrived in opset 18.
 	"bitwise_and/uint8": 18, "bitwise_or/uint8": 18, "bitwise_xor/int32": 18,
 	"bitwise_not/int8": 18, "bitwise_not/uint8": 18,
+	// ScatterElements has reduction max from opset 18.
+	"scatter_elements/max": 18,
 }
 
 // exportRequireRefused checks that a's export at opset fails with an
