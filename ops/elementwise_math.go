@@ -121,7 +121,7 @@ func ewBitShiftInfer(in []Type, a Attrs) ([]Type, error) {
 	if d := a.String("direction", ""); d != BitShiftLeft && d != BitShiftRight {
 		return nil, AttrErrorf("direction", "%q is not LEFT or RIGHT", d)
 	}
-	if err := requireAll(in, nil, func(d tensor.DType) bool { return d == tensor.Uint8 }, "an unsigned integer dtype"); err != nil {
+	if err := requireAll(in, nil, tensor.DType.IsUnsigned, "an unsigned integer dtype"); err != nil {
 		return nil, err
 	}
 	return ewBinary{domain: ewNumeric}.infer(in, a)

@@ -41,12 +41,13 @@ func init() {
 	register("bit_shift", func(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor, error) {
 		left := a.String("direction", "") == ops.BitShiftLeft
 		return single(ewMap2Int(out[0], in[0], in[1], func(x, y int64) (int64, error) {
-			// Unsigned operands: y >= 0; Go gives 0 for shifts of 64 or more,
-			// and narrowing drops the bits shifted beyond the dtype's width.
+			// Unsigned operands (uint64 as its bit pattern): shifts are
+			// logical; Go gives 0 for shifts of 64 or more, and narrowing
+			// drops the bits shifted beyond the dtype's width.
 			if left {
-				return x << uint64(y), nil
+				return int64(uint64(x) << uint64(y)), nil
 			}
-			return x >> uint64(y), nil
+			return int64(uint64(x) >> uint64(y)), nil
 		}))
 	})
 }

@@ -16,9 +16,10 @@ func init() {
 		registerExport(op, onnxOp, tsFloatNoBF, simple(onnxOp))
 	}
 	registerExport("is_inf", "IsInf", tsFloatNoBF, simple("IsInf", "detect_positive", "detect_negative"))
-	registerExport("mod", "Mod", tsNumeric, simple("Mod", "fmod"))
-	registerExport("bit_shift", "BitShift", dtypesOf(tensor.Uint8), simple("BitShift", "direction"))
-	ints := dtypesOf(tensor.Int8, tensor.Uint8, tensor.Int32, tensor.Int64)
+	registerExport("mod", "Mod", tsArith, simple("Mod", "fmod"))
+	registerExport("bit_shift", "BitShift", dtypesOf(tensor.Uint8, tensor.Uint16, tensor.Uint32, tensor.Uint64),
+		simple("BitShift", "direction"))
+	ints := dtypesOf(tensor.Int8, tensor.Uint8, tensor.Int32, tensor.Int64) | tsWideInts
 	for op, onnxOp := range map[string]string{
 		"bitwise_and": "BitwiseAnd", "bitwise_or": "BitwiseOr", "bitwise_xor": "BitwiseXor", "bitwise_not": "BitwiseNot",
 	} {

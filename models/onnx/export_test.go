@@ -116,7 +116,7 @@ var exportSince = map[string]int{
 	"resize/linear_half_pixel_symmetric": 19,
 	// BitwiseAnd/Or/Xor/Not arrived in opset 18.
 	"bitwise_and/uint8": 18, "bitwise_or/uint8": 18, "bitwise_xor/int32": 18,
-	"bitwise_not/int8": 18, "bitwise_not/uint8": 18,
+	"bitwise_not/int8": 18, "bitwise_not/uint8": 18, "bitwise_xor/uint64": 18,
 	// ScatterElements has reduction max from opset 18.
 	"scatter_elements/max": 18,
 }

@@ -72,3 +72,22 @@ func init() {
 		Inputs: []Input{{DType: tensor.Float32, Shape: tensor.Shape{3, 5}, Lo: 1, Hi: 10}}})
 	RegisterRandom(random...)
 }
+
+// Cases over the 16-, 32- and 64-bit integer dtypes.
+func init() {
+	i16 := func(v ...int16) *tensor.Tensor { return tensor.MustFromSlice(v, len(v)) }
+	u16 := func(v ...uint16) *tensor.Tensor { return tensor.MustFromSlice(v, len(v)) }
+	u32 := func(v ...uint32) *tensor.Tensor { return tensor.MustFromSlice(v, len(v)) }
+	u64 := func(v ...uint64) *tensor.Tensor { return tensor.MustFromSlice(v, len(v)) }
+	Register(
+		// 32767 + 1 wraps to −32768
+		Case{Name: "add/int16_wrap", Op: "add", Inputs: ewIn(i16(32767, -5), i16(1, 3)), Want: ewOut(i16(-32768, -2))},
+		Case{Name: "sub/uint16_wrap", Op: "sub", Inputs: ewIn(u16(0, 9), u16(1, 4)), Want: ewOut(u16(65535, 5))},
+		Case{Name: "mul/uint32", Op: "mul", Inputs: ewIn(u32(65536, 7), u32(65536, 6)), Want: ewOut(u32(0, 42))},
+		// 2^63 is above int64's range: the right shift must be logical.
+		Case{Name: "bit_shift/uint64_right_high_bit", Op: "bit_shift", Attrs: ops.Attrs{"direction": "RIGHT"},
+			Inputs: ewIn(u64(1<<63, 12), u64(62, 2)), Want: ewOut(u64(2, 3))},
+		Case{Name: "bitwise_xor/uint64", Op: "bitwise_xor", Inputs: ewIn(u64(1<<63|5, 3), u64(5, 3)), Want: ewOut(u64(1<<63, 0))},
+		Case{Name: "mod/uint16", Op: "mod", Inputs: ewIn(u16(65535, 7), u16(256, 7)), Want: ewOut(u16(255, 0))},
+	)
+}
