@@ -139,3 +139,27 @@ func TestCompositeNLL(t *testing.T) {
 	out = cmpRun(t, 13, nll(aInt("ignore_index", 1)), []string{"y"}, in, feeds, w) // 9 / 3
 	requireClose(t, out[0], tensor.Scalar(float32(3)))
 }
+
+func TestCompositeWindowsAndCrops(t *testing.T) {
+	size := initializer(t, "n", tensor.Scalar(int64(4)))
+	m := model(17, []onnxpb.Node{node("HannWindow", []string{"n"}, []string{"y"})}, nil, []onnxpb.ValueInfo{tout("y")}, size)
+	out := runModel(t, m)
+	requireClose(t, out[0], nnF32(nnShape(4), 0, 0.5, 1, 0.5)) // 0.5 − 0.5·cos(2πn/4)
+	m = model(17, []onnxpb.Node{node("HannWindow", []string{"n"}, []string{"y"}, aInt("periodic", 0))}, nil,
+		[]onnxpb.ValueInfo{tout("y")}, size)
+	out = runModel(t, m)
+	requireClose(t, out[0], nnF32(nnShape(4), 0, 0.75, 0.75, 0)) // cos(2πn/3)
+
+	out = cmpRun(t, 13, node("LpNormalization", []string{"x"}, []string{"y"}, aInt("p", 1)), []string{"y"},
+		[]onnxpb.ValueInfo{tin("x", onnxpb.Float, 1, 2)}, []*tensor.Tensor{nnF32(nnShape(1, 2), 1, -3)})
+	requireClose(t, out[0], nnF32(nnShape(1, 2), 0.25, -0.75))
+
+	x := nnF32(nnShape(5), 1, 2, 3, 4, 5)
+	in := []onnxpb.ValueInfo{tin("x", onnxpb.Float, 5)}
+	crop := initializer(t, "s", tensor.MustFromSlice([]int64{3}, 1))
+	out = cmpRun(t, 18, node("CenterCropPad", []string{"x", "s"}, []string{"y"}), []string{"y"}, in, []*tensor.Tensor{x}, crop)
+	requireClose(t, out[0], nnF32(nnShape(3), 2, 3, 4))
+	pad := initializer(t, "s", tensor.MustFromSlice([]int64{8}, 1))
+	out = cmpRun(t, 18, node("CenterCropPad", []string{"x", "s"}, []string{"y"}), []string{"y"}, in, []*tensor.Tensor{x}, pad)
+	requireClose(t, out[0], nnF32(nnShape(8), 0, 1, 2, 3, 4, 5, 0, 0))
+}
