@@ -163,3 +163,25 @@ func TestCompositeWindowsAndCrops(t *testing.T) {
 	out = cmpRun(t, 18, node("CenterCropPad", []string{"x", "s"}, []string{"y"}), []string{"y"}, in, []*tensor.Tensor{x}, pad)
 	requireClose(t, out[0], nnF32(nnShape(8), 0, 1, 2, 3, 4, 5, 0, 0))
 }
+
+func TestCompositeEinsum(t *testing.T) {
+	a := nnF32(nnShape(2, 2), 1, 2, 3, 4)
+	b := nnF32(nnShape(2, 2), 5, 6, 7, 8)
+	in := []onnxpb.ValueInfo{tin("a", onnxpb.Float, 2, 2), tin("b", onnxpb.Float, 2, 2)}
+	// [[1 2] [3 4]]·[[5 6] [7 8]] = [[19 22] [43 50]]
+	out := cmpRun(t, 12, node("Einsum", []string{"a", "b"}, []string{"y"}, aString("equation", "ij,jk->ik")), []string{"y"},
+		in, []*tensor.Tensor{a, b})
+	requireClose(t, out[0], nnF32(nnShape(2, 2), 19, 22, 43, 50))
+	// implicit output: the letters seen once, sorted: "ik"; transposed operand
+	out = cmpRun(t, 12, node("Einsum", []string{"a", "b"}, []string{"y"}, aString("equation", "ji,jk")), []string{"y"},
+		in, []*tensor.Tensor{a, b})
+	requireClose(t, out[0], nnF32(nnShape(2, 2), 26, 30, 38, 44)) // aᵀ·b
+	// trace: 1 + 4
+	out = cmpRun(t, 12, node("Einsum", []string{"a"}, []string{"y"}, aString("equation", "ii->")), []string{"y"},
+		in[:1], []*tensor.Tensor{a})
+	requireClose(t, out[0], tensor.Scalar(float32(5)))
+	// batch diagonal with an ellipsis
+	out = cmpRun(t, 12, node("Einsum", []string{"a"}, []string{"y"}, aString("equation", "...ii->...i")), []string{"y"},
+		in[:1], []*tensor.Tensor{a})
+	requireClose(t, out[0], nnF32(nnShape(2), 1, 4))
+}
