@@ -185,3 +185,19 @@ func TestCompositeEinsum(t *testing.T) {
 		in[:1], []*tensor.Tensor{a})
 	requireClose(t, out[0], nnF32(nnShape(2), 1, 4))
 }
+
+func TestCompositeDFT(t *testing.T) {
+	// x = δ[n−1]: X[k] = e^(−2πik/4) = 1, −i, −1, i
+	x := nnF32(nnShape(1, 4, 1), 0, 1, 0, 0)
+	in := []onnxpb.ValueInfo{tin("x", onnxpb.Float, 1, 4, 1)}
+	out := cmpRun(t, 17, node("DFT", []string{"x"}, []string{"y"}), []string{"y"}, in, []*tensor.Tensor{x})
+	requireClose(t, out[0], nnF32(nnShape(1, 4, 2), 1, 0, 0, -1, -1, 0, 0, 1))
+	// onesided keeps k = 0, 1, 2
+	out = cmpRun(t, 17, node("DFT", []string{"x"}, []string{"y"}, aInt("onesided", 1)), []string{"y"}, in, []*tensor.Tensor{x})
+	requireClose(t, out[0], nnF32(nnShape(1, 3, 2), 1, 0, 0, -1, -1, 0))
+	// the inverse of that spectrum is δ[n−1] again
+	spec := nnF32(nnShape(1, 4, 2), 1, 0, 0, -1, -1, 0, 0, 1)
+	out = cmpRun(t, 17, node("DFT", []string{"x"}, []string{"y"}, aInt("inverse", 1)), []string{"y"},
+		[]onnxpb.ValueInfo{tin("x", onnxpb.Float, 1, 4, 2)}, []*tensor.Tensor{spec})
+	requireClose(t, out[0], nnF32(nnShape(1, 4, 2), 0, 0, 1, 0, 0, 0, 0, 0))
+}
