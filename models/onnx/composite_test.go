@@ -201,3 +201,16 @@ func TestCompositeDFT(t *testing.T) {
 		[]onnxpb.ValueInfo{tin("x", onnxpb.Float, 1, 4, 2)}, []*tensor.Tensor{spec})
 	requireClose(t, out[0], nnF32(nnShape(1, 4, 2), 0, 0, 1, 0, 0, 0, 0, 0))
 }
+
+func TestCompositeGridSample(t *testing.T) {
+	x := nnF32(nnShape(1, 1, 2, 2), 1, 2, 3, 4)
+	// the centre averages all four pixels; (−1, −1) without aligned corners is the outer corner,
+	// a quarter of pixel (0, 0) with zeros padding and all of it with border padding
+	grid := nnF32(nnShape(1, 1, 2, 2), 0, 0, -1, -1)
+	in := []onnxpb.ValueInfo{tin("x", onnxpb.Float, 1, 1, 2, 2), tin("g", onnxpb.Float, 1, 1, 2, 2)}
+	out := cmpRun(t, 16, node("GridSample", []string{"x", "g"}, []string{"y"}), []string{"y"}, in, []*tensor.Tensor{x, grid})
+	requireClose(t, out[0], nnF32(nnShape(1, 1, 1, 2), 2.5, 0.25))
+	out = cmpRun(t, 16, node("GridSample", []string{"x", "g"}, []string{"y"}, aString("padding_mode", "border")), []string{"y"},
+		in, []*tensor.Tensor{x, grid})
+	requireClose(t, out[0], nnF32(nnShape(1, 1, 1, 2), 2.5, 1))
+}
