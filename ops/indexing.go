@@ -72,6 +72,18 @@ func init() {
 		Infer: cumsumInfer,
 	})
 	Register(&Op{
+		Name: "cumprod",
+		Doc: "Cumulative product along axis (ONNX CumProd); exclusive leaves each element out of its own " +
+			"product (the first is 1), reverse multiplies from the end. Numeric dtypes; integers wrap.",
+		Inputs: []InputSpec{{Name: "x"}},
+		Attrs: []AttrSpec{
+			{Name: "axis", Kind: AttrInt, Doc: "default 0; negative counts from the end"},
+			{Name: "exclusive", Kind: AttrInt, Doc: "0 (default) or 1"},
+			{Name: "reverse", Kind: AttrInt, Doc: "0 (default) or 1"},
+		},
+		Infer: cumsumInfer,
+	})
+	Register(&Op{
 		Name: "topk",
 		Doc: "The k largest (or with largest=0 smallest) entries along axis and their int64 indices (ONNX TopK), " +
 			"in order from the most extreme; equal values keep their input order. NaN ranks above every number. " +

@@ -18,7 +18,8 @@ func init() {
 	register("scatter_elements", scatterElementsKernel)
 	register("gather_nd", gatherNDKernel)
 	register("scatter_nd", scatterNDKernel)
-	register("cumsum", cumsumKernel)
+	register("cumsum", cumKernel(false))
+	register("cumprod", cumKernel(true))
 	register("topk", topkKernel)
 }
 
@@ -238,7 +239,14 @@ func scatterNDKernel(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tenso
 	return single(res.store(out[0]))
 }
 
-func cumsumKernel(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor, error) {
+// cumKernel makes the kernel of cumsum or, with prod, cumprod.
+func cumKernel(prod bool) kernel {
+	return func(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor, error) {
+		return cumulative(prod, a, in, out)
+	}
+}
+
+func cumulative(prod bool, a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor, error) {
 	x := in[0]
 	axis, _ := tensor.NormalizeAxis(a.Int("axis", 0), x.Rank())
 	exclusive, reverse := a.Int("exclusive", 0) == 1, a.Int("reverse", 0) == 1
@@ -248,6 +256,9 @@ func cumsumKernel(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.T
 		for i := range inner {
 			var sf float64
 			var si int64
+			if prod {
+				sf, si = 1, 1
+			}
 			for step := range n {
 				k := step
 				if reverse {
@@ -256,20 +267,28 @@ func cumsumKernel(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.T
 				j := (o*n+k)*inner + i
 				if v.f != nil {
 					cur := v.f[j]
+					next := sf + cur
+					if prod {
+						next = sf * cur
+					}
 					if exclusive {
 						v.f[j] = sf
 					} else {
-						v.f[j] = sf + cur
+						v.f[j] = next
 					}
-					sf += cur
+					sf = next
 				} else {
 					cur := v.i[j]
+					next := si + cur
+					if prod {
+						next = si * cur
+					}
 					if exclusive {
 						v.i[j] = si
 					} else {
-						v.i[j] = si + cur
+						v.i[j] = next
 					}
-					si += cur
+					si = next
 				}
 			}
 		}

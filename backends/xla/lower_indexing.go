@@ -35,6 +35,14 @@ func init() {
 	registerLowering("scatter_nd", lowerScatterND)
 	registerLowering("cumsum", lowerCumSum)
 	registerLowering("topk", lowerTopK)
+	registerLowering("cumprod", lowerCumProd)
+	registerCheck("cumprod", func(_ *engine, n *runtime.Node, in, _ []ops.Type) error {
+		axis, _ := tensor.NormalizeAxis(n.Attrs.Int("axis", 0), len(in[0].Shape))
+		if d := in[0].Shape[axis]; d > topkMaxLine {
+			return fmt.Errorf("cumprod along an axis of %d entries (these engines multiply an n×n mask, up to %d)", d, topkMaxLine)
+		}
+		return nil
+	})
 	scatterCheck := func(_ *engine, n *runtime.Node, in, _ []ops.Type) error {
 		if r := n.Attrs.String("reduction", ops.ScatterNone); r == ops.ScatterMul {
 			k := in[1].Shape.NumElements()
@@ -267,4 +275,33 @@ func reverseAxis(x *graph.Node, axis int) *graph.Node {
 		back[p] = i
 	}
 	return graph.TransposeAllDims(y, back...)
+}
+
+// lowerCumProd multiplies, for each position i, the entries j the product
+// takes (j <= i, or j < i exclusive; mirrored for reverse) and ones for the
+// others, over an n×n broadcast: GoMLX has no cumulative product.
+func lowerCumProd(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
+	x := in[0]
+	r := x.Rank()
+	axis, _ := tensor.NormalizeAxis(c.Node.Attrs.Int("axis", 0), r)
+	exclusive := c.Node.Attrs.Int("exclusive", 0) == 1
+	reverse := c.Node.Attrs.Int("reverse", 0) == 1
+	dims := x.Shape().Dimensions
+	// full: dims with an extra axis j after axis (i is at axis)
+	full := append(append(append([]int{}, dims[:axis+1]...), dims[axis]), dims[axis+1:]...)
+	xs := graph.BroadcastToDims(graph.InsertAxes(x, axis), full...) // x_j at [.., i, j, ..]
+	iShape := shapes.Make(dtypes.Int64, full...)
+	i, j := graph.Iota(c.g, iShape, axis), graph.Iota(c.g, iShape, axis+1)
+	var take *graph.Node
+	switch {
+	case !reverse && !exclusive:
+		take = graph.LessOrEqual(j, i)
+	case !reverse:
+		take = graph.LessThan(j, i)
+	case !exclusive:
+		take = graph.GreaterOrEqual(j, i)
+	default:
+		take = graph.GreaterThan(j, i)
+	}
+	return one(graph.ReduceMultiply(graph.Where(take, xs, graph.OnesLike(xs)), axis+1)), nil
 }

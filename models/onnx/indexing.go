@@ -14,7 +14,8 @@ func init() {
 	register("Scatter", ixScatterLegacy)
 	register("GatherND", ixMap("gather_nd", 11, 2, []string{"batch_dims"}, nil))
 	register("ScatterND", ixMap("scatter_nd", 11, 3, nil, []string{"reduction"}))
-	register("CumSum", ixCumSum)
+	register("CumSum", ixCumulative("cumsum", 11))
+	register("CumProd", ixCumulative("cumprod", 26))
 	register("TopK", ixTopK)
 }
 
@@ -62,9 +63,14 @@ func ixScatterLegacy(c *converter, n *onnxpb.Node) error {
 	return ixMap("scatter_elements", 9, 3, []string{"axis"}, nil)(c, n)
 }
 
-// ixCumSum maps CumSum: its axis is an input and must be known at import time.
-func ixCumSum(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 11); err != nil {
+// ixCumulative maps CumSum and CumProd: the axis is an input and must be
+// known at import time.
+func ixCumulative(op string, since int64) mapper {
+	return func(c *converter, n *onnxpb.Node) error { return ixCum(c, n, op, since) }
+}
+
+func ixCum(c *converter, n *onnxpb.Node, op string, since int64) error {
+	if err := elemSince(c, n, since); err != nil {
 		return err
 	}
 	if err := c.requireInputs(2, 2); err != nil {
@@ -90,7 +96,7 @@ func ixCumSum(c *converter, n *onnxpb.Node) error {
 			attrs[name] = v
 		}
 	}
-	return c.emit("cumsum", attrs, []string{c.in(0)}, c.out(0))
+	return c.emit(op, attrs, []string{c.in(0)}, c.out(0))
 }
 
 // ixTopK maps TopK: k is an attribute before opset 10, then an input that
