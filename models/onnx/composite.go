@@ -299,11 +299,20 @@ func cmpCelu(c *converter, n *onnxpb.Node) error {
 	if alpha == 0 || !finiteF(alpha) {
 		return c.errorf(ErrInvalidModel, "attribute \"alpha\" is %v, want a finite non-zero value", alpha)
 	}
-	inv, err := cmpScalar(c, d, 1/alpha)
+	// float16 and bfloat16 compute in float32 and round once, as ONNX's
+	// reference does, so no backend's narrow intermediate steps show.
+	x, cd := c.in(0), d
+	if d == tensor.Float16 || d == tensor.BFloat16 {
+		cd = tensor.Float32
+		if x, err = cmpCast(c, x, cd); err != nil {
+			return err
+		}
+	}
+	inv, err := cmpScalar(c, cd, 1/alpha)
 	if err != nil {
 		return err
 	}
-	scaled, err := cmpCall(c, "mul", nil, c.in(0), inv)
+	scaled, err := cmpCall(c, "mul", nil, x, inv)
 	if err != nil {
 		return err
 	}
@@ -311,11 +320,18 @@ func cmpCelu(c *converter, n *onnxpb.Node) error {
 	if err != nil {
 		return err
 	}
-	a, err := cmpScalar(c, d, alpha)
+	a, err := cmpScalar(c, cd, alpha)
 	if err != nil {
 		return err
 	}
-	return c.emit("mul", nil, []string{e, a}, c.out(0))
+	if cd == d {
+		return c.emit("mul", nil, []string{e, a}, c.out(0))
+	}
+	y, err := cmpCall(c, "mul", nil, e, a)
+	if err != nil {
+		return err
+	}
+	return c.emit("cast", ops.Attrs{"to": d.String()}, []string{y}, c.out(0))
 }
 
 func finiteF(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
