@@ -214,3 +214,18 @@ func TestCompositeGridSample(t *testing.T) {
 		in, []*tensor.Tensor{x, grid})
 	requireClose(t, out[0], nnF32(nnShape(1, 1, 1, 2), 2.5, 1))
 }
+
+func TestCompositeReverseSequenceAffineGrid(t *testing.T) {
+	x := nnF32(nnShape(3, 2), 1, 2, 3, 4, 5, 6)
+	lens := initializer(t, "l", tensor.MustFromSlice([]int64{3, 1}, 2))
+	// batch 0 reverses all 3 steps, batch 1 only its first
+	out := cmpRun(t, 10, node("ReverseSequence", []string{"x", "l"}, []string{"y"}, aInt("time_axis", 0), aInt("batch_axis", 1)),
+		[]string{"y"}, []onnxpb.ValueInfo{tin("x", onnxpb.Float, 3, 2)}, []*tensor.Tensor{x}, lens)
+	requireClose(t, out[0], nnF32(nnShape(3, 2), 5, 2, 3, 4, 1, 6))
+
+	theta := nnF32(nnShape(1, 2, 3), 1, 0, 0, 0, 1, 0) // identity
+	size := initializer(t, "s", tensor.MustFromSlice([]int64{1, 1, 2, 2}, 4))
+	out = cmpRun(t, 20, node("AffineGrid", []string{"theta", "s"}, []string{"y"}, aInt("align_corners", 1)), []string{"y"},
+		[]onnxpb.ValueInfo{tin("theta", onnxpb.Float, 1, 2, 3)}, []*tensor.Tensor{theta}, size)
+	requireClose(t, out[0], nnF32(nnShape(1, 2, 2, 2), -1, -1, 1, -1, -1, 1, 1, 1))
+}
