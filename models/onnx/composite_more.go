@@ -20,6 +20,25 @@ func init() {
 	register("LpNormalization", cmpLpNorm)
 	register("LpPool", cmpLpPool)
 	register("CenterCropPad", cmpCenterCropPad)
+	register("BitCast", cmpBitCast)
+}
+
+// cmpBitCast maps BitCast (opset 26) onto bitcast.
+func cmpBitCast(c *converter, n *onnxpb.Node) error {
+	if err := elemSince(c, n, 26); err != nil {
+		return err
+	}
+	if _, err := cmpUnaryIO(c); err != nil {
+		return err
+	}
+	if !c.hasAttr("to") {
+		return c.errorf(ErrInvalidModel, "required attribute \"to\" is missing")
+	}
+	d, err := cmpOutputDType(c, "to", tensor.Invalid)
+	if err != nil {
+		return err
+	}
+	return c.emit("bitcast", ops.Attrs{"to": d.String()}, []string{c.in(0)}, c.out(0))
 }
 
 // cmpOutputDType reads a data type attribute (default def).

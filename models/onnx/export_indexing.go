@@ -15,7 +15,9 @@ func init() {
 	registerExport("scatter_elements", "ScatterElements", tsAll, exportScatter("ScatterElements", "axis", "reduction"))
 	registerExport("scatter_nd", "ScatterND", tsAll, exportScatter("ScatterND", "reduction"))
 	registerExport("cumsum", "CumSum", tsMatMul, exportCumSum)
-	// CumProd arrived in opset 26, beyond the opsets Export writes.
+	// CumProd and BitCast arrived in opset 26, beyond the opsets Export writes.
+	registerExportAt("bitcast", exportRule{onnx: "BitCast", types: func(int) dtypeSet { return 0 },
+		emit: func(c *exportCtx) error { return c.unsupported("BitCast needs opset 26") }})
 	registerExportAt("cumprod", exportRule{onnx: "CumProd", types: func(int) dtypeSet { return 0 },
 		emit: func(c *exportCtx) error { return c.unsupported("CumProd needs opset 26") }})
 	ints := dtypesOf(tensor.Int8, tensor.Uint8, tensor.Int32, tensor.Int64)

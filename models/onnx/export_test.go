@@ -117,7 +117,8 @@ var exportSince = map[string]int{
 	// BitwiseAnd/Or/Xor/Not arrived in opset 18.
 	"bitwise_and/uint8": 18, "bitwise_or/uint8": 18, "bitwise_xor/int32": 18,
 	"bitwise_not/int8": 18, "bitwise_not/uint8": 18, "bitwise_xor/uint64": 18,
-	// CumProd arrived in opset 26, beyond Export's opsets.
+	// CumProd and BitCast arrived in opset 26, beyond Export's opsets.
+	"bitcast/int8_uint8": 26, "bitcast/uint16_int16": 26,
 	"cumprod/inclusive": 26, "cumprod/exclusive_reverse": 26, "cumprod/axis0_int32": 26,
 	// ScatterElements has reduction max from opset 18.
 	"scatter_elements/max": 18,

@@ -88,6 +88,11 @@ func init() {
 		Case{Name: "bit_shift/uint64_right_high_bit", Op: "bit_shift", Attrs: ops.Attrs{"direction": "RIGHT"},
 			Inputs: ewIn(u64(1<<63, 12), u64(62, 2)), Want: ewOut(u64(2, 3))},
 		Case{Name: "bitwise_xor/uint64", Op: "bitwise_xor", Inputs: ewIn(u64(1<<63|5, 3), u64(5, 3)), Want: ewOut(u64(1<<63, 0))},
+		// −1 in int8 is 0xff; 65535 in uint16 is −1 in int16.
+		Case{Name: "bitcast/int8_uint8", Op: "bitcast", Attrs: ops.Attrs{"to": "uint8"},
+			Inputs: ewIn(tensor.MustFromSlice([]int8{-1, 5}, 2)), Want: ewOut(tensor.MustFromSlice([]uint8{255, 5}, 2))},
+		Case{Name: "bitcast/uint16_int16", Op: "bitcast", Attrs: ops.Attrs{"to": "int16"},
+			Inputs: ewIn(u16(65535, 1)), Want: ewOut(i16(-1, 1))},
 		Case{Name: "mod/uint16", Op: "mod", Inputs: ewIn(u16(65535, 7), u16(256, 7)), Want: ewOut(u16(255, 0))},
 	)
 }
