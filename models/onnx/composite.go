@@ -29,6 +29,7 @@ func init() {
 	register("ThresholdedRelu", cmpThresholdedRelu)
 	register("Shrink", cmpShrink)
 	register("Swish", cmpSwish)
+	register("SwiGLU", cmpSwiGLU)
 	register("Trilu", cmpTrilu)
 	register("OneHot", cmpOneHot)
 	register("Hardmax", cmpHardmax)
@@ -437,6 +438,43 @@ func cmpSwish(c *converter, n *onnxpb.Node) error {
 		return err
 	}
 	return c.emit("mul", nil, []string{x, s}, c.out(0))
+}
+
+// cmpSwiGLU is swish(a, alpha)·b (opset 28; alpha default 1).
+func cmpSwiGLU(c *converter, n *onnxpb.Node) error {
+	if err := elemSince(c, n, 28); err != nil {
+		return err
+	}
+	if err := c.requireInputs(2, 2); err != nil {
+		return err
+	}
+	if err := c.requireOutputs(1); err != nil {
+		return err
+	}
+	alpha, err := c.attrFloat("alpha", 1)
+	if err != nil {
+		return err
+	}
+	a := c.in(0)
+	arg := a
+	if alpha != 1 {
+		k, err := cmpScalar(c, c.typeOf(a).dtype, alpha)
+		if err != nil {
+			return err
+		}
+		if arg, err = cmpCall(c, "mul", nil, a, k); err != nil {
+			return err
+		}
+	}
+	s, err := cmpCall(c, "sigmoid", nil, arg)
+	if err != nil {
+		return err
+	}
+	gate, err := cmpCall(c, "mul", nil, a, s)
+	if err != nil {
+		return err
+	}
+	return c.emit("mul", nil, []string{gate, c.in(1)}, c.out(0))
 }
 
 // cmpTrilu keeps the upper (j − i >= k) or lower (j − i <= k) triangle of
