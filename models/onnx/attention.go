@@ -212,20 +212,24 @@ func attnMap(c *converter, n *onnxpb.Node) error {
 				return err
 			}
 		} else {
-			// query i sees keys j <= past + i
-			fv := make([]float64, qLen*total)
-			for i := range qLen {
-				for j := range total {
-					if j > i+pastLen {
-						fv[i*total+j] = math.Inf(-1)
-					}
-				}
+			// query i sees keys j <= past + i (compared from two iotas, so
+			// no q×total constant is stored)
+			iv := make([]int64, qLen)
+			for i := range iv {
+				iv[i] = int64(i + pastLen)
 			}
-			t, err := tensor.FromFloat64s(b.d, tensor.Shape{qLen, total}, fv)
+			jv := make([]int64, total)
+			for j := range jv {
+				jv[j] = int64(j)
+			}
+			allowed, err := b.call("less_equal", nil, c.addConst(tensor.MustFromSlice(jv, 1, total)),
+				c.addConst(tensor.MustFromSlice(iv, qLen, 1)))
 			if err != nil {
 				return err
 			}
-			frontier = c.addConst(t)
+			if frontier, err = b.toBias(allowed); err != nil {
+				return err
+			}
 		}
 		if bias == "" {
 			bias = frontier

@@ -513,20 +513,23 @@ func cmpTrilu(c *converter, n *onnxpb.Node) error {
 		return c.inputErrorf(0, ErrUnsupported, "Trilu over symbolic matrix dims")
 	}
 	rows, cols := x.a[r-2], x.a[r-1]
-	if rows*cols > foldLimit {
-		return c.inputErrorf(0, ErrUnsupported, "Trilu mask of %d×%d is too large", rows, cols)
+	// mask[i][j] = j >= i + k (upper) or j <= i + k (lower), from two iotas
+	iv := make([]int64, rows)
+	for i := range iv {
+		iv[i] = int64(i) + int64(k)
 	}
-	mask := make([]bool, rows*cols)
-	for i := range rows {
-		for j := range cols {
-			if upper {
-				mask[i*cols+j] = j-i >= k
-			} else {
-				mask[i*cols+j] = j-i <= k
-			}
-		}
+	jv := make([]int64, cols)
+	for j := range jv {
+		jv[j] = int64(j)
 	}
-	m := c.addConst(tensor.MustFromSlice(mask, rows, cols))
+	cmp := "less_equal"
+	if upper {
+		cmp = "greater_equal"
+	}
+	m, err := cmpCall(c, cmp, nil, c.addConst(tensor.MustFromSlice(jv, 1, cols)), c.addConst(tensor.MustFromSlice(iv, rows, 1)))
+	if err != nil {
+		return err
+	}
 	zero, err := cmpScalar(c, x.dtype, 0)
 	if err != nil {
 		return err

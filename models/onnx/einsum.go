@@ -19,6 +19,9 @@ import (
 
 func init() { register("Einsum", einsumMap) }
 
+// einsumMaxProduct bounds the materialized broadcast product.
+const einsumMaxProduct = 1 << 28
+
 func einsumMap(c *converter, n *onnxpb.Node) error {
 	if err := elemSince(c, n, 12); err != nil {
 		return err
@@ -100,6 +103,13 @@ func einsumMap(c *converter, n *onnxpb.Node) error {
 			if s, ok := sizes[ch]; !ok || s == 1 {
 				sizes[ch] = shape[k]
 			}
+		}
+	}
+	total := 1
+	for _, ch := range order {
+		total *= max(sizes[ch], 1)
+		if total > einsumMaxProduct {
+			return c.errorf(ErrUnsupported, "equation %q: its broadcast product has more than %d elements", eq, einsumMaxProduct)
 		}
 	}
 	var prod string

@@ -18,6 +18,10 @@ import (
 
 func init() { register("GridSample", gsMap) }
 
+// gsMaxCombos bounds the taps per output point (each is one gather_nd):
+// cubic over 3 spatial dims is 64.
+const gsMaxCombos = 64
+
 // gsB builds float expressions of the grid's dtype.
 type gsB struct {
 	c   *converter
@@ -122,6 +126,14 @@ func gsMap(c *converter, n *onnxpb.Node) error {
 	}
 	if !gt.dtype.IsFloat() || !xt.dtype.IsFloat() {
 		return c.errorf(ErrUnsupported, "GridSample of %v with a %v grid", xt.dtype, gt.dtype)
+	}
+	perDim := map[string]int{"nearest": 1, "linear": 2, "cubic": 4}[mode]
+	combos := 1
+	for range r {
+		combos *= perDim
+		if combos > gsMaxCombos {
+			return c.errorf(ErrUnsupported, "GridSample %s over %d spatial dims gathers more than %d taps per point", mode, r, gsMaxCombos)
+		}
 	}
 	b := &gsB{c: c, d: xt.dtype}
 	dims := xt.a[2:]
