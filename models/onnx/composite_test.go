@@ -229,3 +229,13 @@ func TestCompositeReverseSequenceAffineGrid(t *testing.T) {
 		[]onnxpb.ValueInfo{tin("theta", onnxpb.Float, 1, 2, 3)}, []*tensor.Tensor{theta}, size)
 	requireClose(t, out[0], nnF32(nnShape(1, 2, 2, 2), -1, -1, 1, -1, -1, 1, 1, 1))
 }
+
+func TestCompositeCol2Im(t *testing.T) {
+	// blocks of 2 over an image of 3: block 0 covers pixels 0, 1 and block 1 pixels 1, 2;
+	// column k of block l is [[1 2] [3 4]][k][l], so pixel 1 sums 2 + 3.
+	img := initializer(t, "img", tensor.MustFromSlice([]int64{3}, 1))
+	blk := initializer(t, "blk", tensor.MustFromSlice([]int64{2}, 1))
+	out := cmpRun(t, 18, node("Col2Im", []string{"x", "img", "blk"}, []string{"y"}), []string{"y"},
+		[]onnxpb.ValueInfo{tin("x", onnxpb.Float, 1, 2, 2)}, []*tensor.Tensor{nnF32(nnShape(1, 2, 2), 1, 2, 3, 4)}, img, blk)
+	requireClose(t, out[0], nnF32(nnShape(1, 1, 3), 1, 5, 4))
+}
