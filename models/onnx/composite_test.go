@@ -239,3 +239,22 @@ func TestCompositeCol2Im(t *testing.T) {
 		[]onnxpb.ValueInfo{tin("x", onnxpb.Float, 1, 2, 2)}, []*tensor.Tensor{nnF32(nnShape(1, 2, 2), 1, 2, 3, 4)}, img, blk)
 	requireClose(t, out[0], nnF32(nnShape(1, 1, 3), 1, 5, 4))
 }
+
+func TestCompositeMaxUnpool(t *testing.T) {
+	// 2×2 pooling of a 4×4 map: the four maxima return to flat indices 5, 7, 8 and 14.
+	x := nnF32(nnShape(1, 1, 2, 2), 5, 7, 9, 11)
+	i := tensor.MustFromSlice([]int64{5, 7, 8, 14}, 1, 1, 2, 2)
+	in := []onnxpb.ValueInfo{tin("x", onnxpb.Float, 1, 1, 2, 2), tin("i", onnxpb.Int64, 1, 1, 2, 2)}
+	n := node("MaxUnpool", []string{"x", "i"}, []string{"y"}, aInts("kernel_shape", 2, 2), aInts("strides", 2, 2))
+	out := cmpRun(t, 11, n, []string{"y"}, in, []*tensor.Tensor{x, i})
+	want := make([]float32, 16)
+	want[5], want[7], want[8], want[14] = 5, 7, 9, 11
+	requireClose(t, out[0], nnF32(nnShape(1, 1, 4, 4), want...))
+	// into a 5×5 output: (1,1) → 6, (1,3) → 8, (2,0) → 10, (3,2) → 17
+	shape := initializer(t, "s", tensor.MustFromSlice([]int64{1, 1, 5, 5}, 4))
+	n = node("MaxUnpool", []string{"x", "i", "s"}, []string{"y"}, aInts("kernel_shape", 2, 2), aInts("strides", 2, 2))
+	out = cmpRun(t, 11, n, []string{"y"}, in, []*tensor.Tensor{x, i}, shape)
+	want = make([]float32, 25)
+	want[6], want[8], want[10], want[17] = 5, 7, 9, 11
+	requireClose(t, out[0], nnF32(nnShape(1, 1, 5, 5), want...))
+}
