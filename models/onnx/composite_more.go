@@ -138,7 +138,7 @@ func cmpEyeLike(c *converter, n *onnxpb.Node) error {
 	return nil
 }
 
-// cmpLpNorm is x / (Σ|x|^p)^(1/p) along axis, p 1 or 2.
+// cmpLpNorm is x / (Σ|x|^p)^(1/p) along axis, p 1 or 2; a zero norm gives zeros.
 func cmpLpNorm(c *converter, n *onnxpb.Node) error {
 	if _, err := cmpUnaryIO(c); err != nil {
 		return err
@@ -178,6 +178,23 @@ func cmpLpNorm(c *converter, n *onnxpb.Node) error {
 		}
 	default:
 		return c.errorf(ErrInvalidModel, "attribute \"p\" is %d, want 1 or 2", p)
+	}
+	// A zero norm divides by 1 instead, giving zeros as ONNX's reference does.
+	d := c.typeOf(x).dtype
+	zero, err := cmpScalar(c, d, 0)
+	if err != nil {
+		return err
+	}
+	one, err := cmpScalar(c, d, 1)
+	if err != nil {
+		return err
+	}
+	isZero, err := cmpCall(c, "equal", nil, norm, zero)
+	if err != nil {
+		return err
+	}
+	if norm, err = cmpCall(c, "where", nil, isZero, one, norm); err != nil {
+		return err
 	}
 	return c.emit("div", nil, []string{x, norm}, c.out(0))
 }
