@@ -258,3 +258,15 @@ func TestCompositeMaxUnpool(t *testing.T) {
 	want[6], want[8], want[10], want[17] = 5, 7, 9, 11
 	requireClose(t, out[0], nnF32(nnShape(1, 1, 5, 5), want...))
 }
+
+func TestReduceMaxMinBool(t *testing.T) {
+	x := tensor.MustFromSlice([]bool{true, false, false, false}, 2, 2)
+	in := []onnxpb.ValueInfo{tin("x", onnxpb.Bool, 2, 2)}
+	axes := initializer(t, "axes", tensor.MustFromSlice([]int64{1}, 1))
+	out := cmpRun(t, 20, node("ReduceMax", []string{"x", "axes"}, []string{"y"}, aInt("keepdims", 0)), []string{"y"}, in,
+		[]*tensor.Tensor{x}, axes)
+	require.Equal(t, []bool{true, false}, tensor.MustView[bool](out[0])) // any
+	out = cmpRun(t, 20, node("ReduceMin", []string{"x", "axes"}, []string{"y"}, aInt("keepdims", 0)), []string{"y"}, in,
+		[]*tensor.Tensor{x}, axes)
+	require.Equal(t, []bool{false, false}, tensor.MustView[bool](out[0])) // all
+}
