@@ -25,6 +25,9 @@ var (
 	ErrAttr = errors.New("invalid attribute")
 	// ErrInput means an input has the wrong count, dtype or shape for the op.
 	ErrInput = errors.New("invalid input")
+	// ErrUnsupported means the inputs are valid but the op does not implement
+	// them (a uint64 operand of an op that orders or divides).
+	ErrUnsupported = errors.New("unsupported input")
 )
 
 // Error reports why an op rejected its inputs or attributes.
@@ -32,7 +35,7 @@ type Error struct {
 	Op    string // op name
 	Input int    // index of the input at fault, or -1
 	Attr  string // attribute at fault, or ""
-	Kind  error  // ErrUnknownOp, ErrAttr or ErrInput
+	Kind  error  // ErrUnknownOp, ErrAttr, ErrInput or ErrUnsupported
 	Msg   string // what is wrong, in words
 }
 
@@ -161,6 +164,9 @@ func (op *Op) infer(in []Type, a Attrs) ([]Type, error) {
 		if err := t.Shape.Validate(); err != nil {
 			return nil, InputErrorf(i, "%v", err)
 		}
+	}
+	if err := checkUint64(op.Name, in); err != nil {
+		return nil, err
 	}
 	out, err := op.Infer(in, a)
 	if err != nil {

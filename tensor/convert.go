@@ -35,6 +35,14 @@ func (t *Tensor) Float64s() []float64 {
 		widen(out, v)
 	case []int64:
 		widen(out, v)
+	case []int16:
+		widen(out, v)
+	case []uint16:
+		widen(out, v)
+	case []uint32:
+		widen(out, v)
+	case []uint64:
+		widen(out, v)
 	case []bool:
 		for i, x := range v {
 			if x {
@@ -58,6 +66,14 @@ func (t *Tensor) Int64s() []int64 {
 		widen(out, v)
 	case []int64:
 		copy(out, v)
+	case []int16:
+		widen(out, v)
+	case []uint16:
+		widen(out, v)
+	case []uint32:
+		widen(out, v)
+	case []uint64:
+		widen(out, v) // two's complement: values from 2^63 on read as negative
 	case []bool:
 		for i, x := range v {
 			if x {
@@ -72,7 +88,7 @@ func (t *Tensor) Int64s() []int64 {
 	return out
 }
 
-func widen[S int8 | uint8 | int32 | int64, D float64 | int64](dst []D, src []S) {
+func widen[S int8 | uint8 | int16 | uint16 | int32 | uint32 | int64 | uint64, D float64 | int64](dst []D, src []S) {
 	for i, x := range src {
 		dst[i] = D(x)
 	}
@@ -173,10 +189,18 @@ func narrowInts(t *Tensor, vals []int64) {
 		narrow(v, vals)
 	case []int64:
 		copy(v, vals)
+	case []int16:
+		narrow(v, vals)
+	case []uint16:
+		narrow(v, vals)
+	case []uint32:
+		narrow(v, vals)
+	case []uint64:
+		narrow(v, vals)
 	}
 }
 
-func narrow[D int8 | uint8 | int32](dst []D, src []int64) {
+func narrow[D int8 | uint8 | int16 | uint16 | int32 | uint32 | uint64](dst []D, src []int64) {
 	for i, x := range src {
 		dst[i] = D(x)
 	}
@@ -187,6 +211,9 @@ func narrow[D int8 | uint8 | int32](dst []D, src []int64) {
 func (t *Tensor) AsType(d DType) (*Tensor, error) {
 	if d == t.dtype {
 		return t.Clone(), nil
+	}
+	if t.dtype == Uint64 && d.IsFloat() {
+		return FromFloat64s(d, t.shape, t.Float64s()) // its int64 pattern would be negative from 2^63
 	}
 	if t.dtype.IsInt() || t.dtype == Bool {
 		return FromInt64s(d, t.shape, t.Int64s())

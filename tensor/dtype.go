@@ -25,16 +25,22 @@ const (
 	Int32                 // Go int32
 	Int64                 // Go int64
 	Bool                  // Go bool, one byte per element
+	Int16                 // Go int16
+	Uint16                // Go uint16
+	Uint32                // Go uint32
+	Uint64                // Go uint64
 	numDTypes
 )
 
 var dtypeNames = [numDTypes]string{
 	Invalid: "invalid", Float32: "float32", Float64: "float64", Float16: "float16", BFloat16: "bfloat16",
 	Int8: "int8", Uint8: "uint8", Int32: "int32", Int64: "int64", Bool: "bool",
+	Int16: "int16", Uint16: "uint16", Uint32: "uint32", Uint64: "uint64",
 }
 
 var dtypeSizes = [numDTypes]int{
 	Float32: 4, Float64: 8, Float16: 2, BFloat16: 2, Int8: 1, Uint8: 1, Int32: 4, Int64: 8, Bool: 1,
+	Int16: 2, Uint16: 2, Uint32: 4, Uint64: 8,
 }
 
 // DTypes lists every valid dtype in declaration order.
@@ -71,7 +77,16 @@ func (d DType) IsFloat() bool {
 }
 
 // IsInt reports whether d is a (signed or unsigned) integer dtype.
-func (d DType) IsInt() bool { return d == Int8 || d == Uint8 || d == Int32 || d == Int64 }
+func (d DType) IsInt() bool {
+	switch d {
+	case Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64:
+		return true
+	}
+	return false
+}
+
+// IsUnsigned reports whether d is an unsigned integer dtype.
+func (d DType) IsUnsigned() bool { return d == Uint8 || d == Uint16 || d == Uint32 || d == Uint64 }
 
 // IsNumeric reports whether d supports arithmetic (every valid dtype but bool).
 func (d DType) IsNumeric() bool { return d.IsFloat() || d.IsInt() }
@@ -87,6 +102,16 @@ func IntRange(d DType) (lo, hi int64) {
 		return 0, math.MaxUint8
 	case Int32:
 		return math.MinInt32, math.MaxInt32
+	case Int16:
+		return math.MinInt16, math.MaxInt16
+	case Uint16:
+		return 0, math.MaxUint16
+	case Uint32:
+		return 0, math.MaxUint32
+	case Uint64:
+		// int64 holds uint64 values up to 2^63−1; backplane's integer
+		// arithmetic works in int64, see Uint64.
+		return 0, math.MaxInt64
 	case Bool:
 		return 0, 1
 	}
@@ -128,7 +153,8 @@ func (b BFloat16Value) String() string { return fmt.Sprint(b.Float32()) }
 
 // Element is the set of Go types that back tensor data, one per DType.
 type Element interface {
-	float32 | float64 | Float16Value | BFloat16Value | int8 | uint8 | int32 | int64 | bool
+	float32 | float64 | Float16Value | BFloat16Value | int8 | uint8 | int32 | int64 | bool |
+		int16 | uint16 | uint32 | uint64
 }
 
 // DTypeOf returns the dtype whose elements have Go type T.
@@ -153,6 +179,14 @@ func DTypeOf[T Element]() DType {
 		return Int64
 	case bool:
 		return Bool
+	case int16:
+		return Int16
+	case uint16:
+		return Uint16
+	case uint32:
+		return Uint32
+	case uint64:
+		return Uint64
 	}
 	panic("unreachable: Element constraint covers every case")
 }

@@ -23,6 +23,10 @@ func TestDTypeProperties(t *testing.T) {
 		{Int32, "int32", 4, false, true, true},
 		{Int64, "int64", 8, false, true, true},
 		{Bool, "bool", 1, false, false, false},
+		{Int16, "int16", 2, false, true, true},
+		{Uint16, "uint16", 2, false, true, true},
+		{Uint32, "uint32", 4, false, true, true},
+		{Uint64, "uint64", 8, false, true, true},
 	}
 	require.Len(t, DTypes(), len(tests), "every dtype is in the table")
 	for i, tc := range tests {
@@ -49,7 +53,7 @@ func TestDTypeInvalid(t *testing.T) {
 	}
 	require.Equal(t, "invalid", Invalid.String())
 	require.Equal(t, "dtype(200)", DType(200).String())
-	for _, name := range []string{"", "invalid", "Float32", "float", "int16", "dtype(200)"} {
+	for _, name := range []string{"", "invalid", "Float32", "float", "int4", "dtype(200)"} {
 		_, err := ParseDType(name)
 		require.Error(t, err, name)
 	}

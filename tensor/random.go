@@ -144,9 +144,18 @@ func randInts(t *Tensor, src *rand.PCG, lo, hi float64) (*Tensor, error) {
 		dmin, dmax = 0, math.MaxUint8
 	case Int32:
 		dmin, dmax = math.MinInt32, math.MaxInt32
-	case Int64:
+	case Int16:
+		dmin, dmax = math.MinInt16, math.MaxInt16
+	case Uint16:
+		dmin, dmax = 0, math.MaxUint16
+	case Uint32:
+		dmin, dmax = 0, math.MaxUint32
+	case Int64, Uint64:
 		// float64(MaxInt64) rounds up to 2^63; the largest float64 below it is 2^63-1024
 		dmin, dmax = math.MinInt64, math.Nextafter(0x1p63, 0)
+		if t.dtype == Uint64 {
+			dmin = 0
+		}
 	}
 	if a < dmin || b > dmax {
 		return nil, fmt.Errorf("tensor: Rand interval [%g, %g] is outside the range of %v", lo, hi, t.dtype)

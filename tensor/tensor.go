@@ -57,6 +57,14 @@ func New(d DType, shape ...int) (*Tensor, error) {
 		data = make([]int64, n)
 	case Bool:
 		data = make([]bool, n)
+	case Int16:
+		data = make([]int16, n)
+	case Uint16:
+		data = make([]uint16, n)
+	case Uint32:
+		data = make([]uint32, n)
+	case Uint64:
+		data = make([]uint64, n)
 	}
 	if s == nil {
 		s = Shape{}
@@ -181,6 +189,14 @@ func (t *Tensor) Bytes() []byte {
 	case []int64:
 		p = unsafe.Pointer(unsafe.SliceData(v))
 	case []bool:
+		p = unsafe.Pointer(unsafe.SliceData(v))
+	case []int16:
+		p = unsafe.Pointer(unsafe.SliceData(v))
+	case []uint16:
+		p = unsafe.Pointer(unsafe.SliceData(v))
+	case []uint32:
+		p = unsafe.Pointer(unsafe.SliceData(v))
+	case []uint64:
 		p = unsafe.Pointer(unsafe.SliceData(v))
 	}
 	return unsafe.Slice((*byte)(p), n)

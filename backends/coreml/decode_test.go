@@ -38,6 +38,8 @@ const (
 var pbLayerKinds = map[int]string{
 	100: "convolution", 120: "pooling", 130: "activation", 160: "batchnorm", 180: "lrn", 200: "padding",
 	220: "unary", 660: "clip", 665: "ceil", 670: "floor", 680: "sign", 790: "erf", 795: "gelu",
+	710: "sin", 715: "cos", 720: "tan", 730: "asin", 735: "acos", 740: "atan", 750: "sinh", 755: "cosh",
+	770: "asinh", 775: "acosh", 780: "atanh",
 	870: "minBroadcastable", 875: "maxBroadcastable", 880: "addBroadcastable", 885: "powBroadcastable",
 	890: "divideBroadcastable", 900: "multiplyBroadcastable", 905: "subtractBroadcastable", 920: "tile",
 	950: "softmaxND", 975: "splitND", 980: "concatND", 985: "transpose", 995: "sliceStatic",

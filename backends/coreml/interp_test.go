@@ -133,7 +133,7 @@ func evalLayer(t testing.TB, l pbLayer, in []*tensor.Tensor) []*tensor.Tensor {
 		op := map[uint64]string{0: "sqrt", 4: "exp", 5: "log", 6: "abs"}[p.uint(1)]
 		require.NotEmpty(t, op, "unary type %d", p.uint(1))
 		return one(op, nil)
-	case "erf", "floor", "ceil", "sign":
+	case "erf", "floor", "ceil", "sign", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh":
 		return one(l.kind, nil)
 	case "gelu":
 		approx := map[uint64]string{0: "none", 1: "tanh"}[p.uint(1)]

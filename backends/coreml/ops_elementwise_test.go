@@ -153,6 +153,17 @@ func elementwiseCases() []opCase {
 		unaryCase("floor", nil, "floor", 0, 0, nil),
 		unaryCase("ceil", nil, "ceil", 0, 0, nil),
 		unaryCase("sign", nil, "sign", 0, 0, nil),
+		unaryCase("sin", nil, "sin", 0, 0, nil),
+		unaryCase("cos", nil, "cos", 0, 0, nil),
+		unaryCase("tan", nil, "tan", -1, 1, nil),
+		unaryCase("asin", nil, "asin", -0.9, 0.9, nil),
+		unaryCase("acos", nil, "acos", -0.9, 0.9, nil),
+		unaryCase("atan", nil, "atan", 0, 0, nil),
+		unaryCase("sinh", nil, "sinh", 0, 0, nil),
+		unaryCase("cosh", nil, "cosh", 0, 0, nil),
+		unaryCase("asinh", nil, "asinh", 0, 0, nil),
+		unaryCase("acosh", nil, "acosh", 1.1, 4, nil),
+		unaryCase("atanh", nil, "atanh", -0.9, 0.9, nil),
 		unaryCase("gelu", nil, "gelu", 0, 0, func(t *testing.T, l pbLayer) {
 			require.Equal(t, uint64(0), l.params.uint(1), "EXACT")
 		}),

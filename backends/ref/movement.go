@@ -54,6 +54,14 @@ func movementTake(out ops.Type, srcIndex []int, srcs ...*tensor.Tensor) (*tensor
 		err = movementTakeInto[int64](dst, srcIndex, srcs)
 	case tensor.Bool:
 		err = movementTakeInto[bool](dst, srcIndex, srcs)
+	case tensor.Int16:
+		err = movementTakeInto[int16](dst, srcIndex, srcs)
+	case tensor.Uint16:
+		err = movementTakeInto[uint16](dst, srcIndex, srcs)
+	case tensor.Uint32:
+		err = movementTakeInto[uint32](dst, srcIndex, srcs)
+	case tensor.Uint64:
+		err = movementTakeInto[uint64](dst, srcIndex, srcs)
 	default:
 		err = fmt.Errorf("internal: no element copy for dtype %v", out.DType)
 	}

@@ -53,6 +53,14 @@ func toGoMLXDType(d tensor.DType) (dtypes.DType, bool) {
 		return dtypes.Int64, true
 	case tensor.Bool:
 		return dtypes.Bool, true
+	case tensor.Int16:
+		return dtypes.Int16, true
+	case tensor.Uint16:
+		return dtypes.Uint16, true
+	case tensor.Uint32:
+		return dtypes.Uint32, true
+	case tensor.Uint64:
+		return dtypes.Uint64, true
 	}
 	return dtypes.InvalidDType, false
 }
@@ -97,6 +105,14 @@ func tensorFromFlat(flat any, s tensor.Shape) (*tensor.Tensor, error) {
 	case []int64:
 		return tensor.FromSlice(v, s...)
 	case []bool:
+		return tensor.FromSlice(v, s...)
+	case []int16:
+		return tensor.FromSlice(v, s...)
+	case []uint16:
+		return tensor.FromSlice(v, s...)
+	case []uint32:
+		return tensor.FromSlice(v, s...)
+	case []uint64:
 		return tensor.FromSlice(v, s...)
 	}
 	return nil, fmt.Errorf("engine returned flat data of type %T, which has no backplane dtype", flat)

@@ -163,8 +163,8 @@ func saturate(v float64, d tensor.DType) int64 {
 		lo, hi = math.MinInt8, math.MaxInt8
 	case tensor.Uint8:
 		lo, hi = 0, math.MaxUint8
-	case tensor.Int32:
-		lo, hi = math.MinInt32, math.MaxInt32
+	case tensor.Int32, tensor.Int16, tensor.Uint16, tensor.Uint32, tensor.Uint64:
+		lo, hi = tensor.IntRange(d)
 	}
 	switch v = math.Trunc(v); {
 	case v >= float64(hi): // float64(MaxInt64) is 2^63, one past the end: compare before converting
@@ -215,6 +215,14 @@ func intConst(g *graph.Graph, d tensor.DType, v int64) *graph.Node {
 		return graph.Const(g, uint8(v))
 	case tensor.Int32:
 		return graph.Const(g, int32(v))
+	case tensor.Int16:
+		return graph.Const(g, int16(v))
+	case tensor.Uint16:
+		return graph.Const(g, uint16(v))
+	case tensor.Uint32:
+		return graph.Const(g, uint32(v))
+	case tensor.Uint64:
+		return graph.Const(g, uint64(v))
 	}
 	return graph.Const(g, v)
 }

@@ -134,7 +134,12 @@ func lowerGather(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	// already fails a run with a bad index.
 	idx = graph.Clip(idx, graph.ScalarZero(c.g, dtypes.Int64), graph.Scalar(c.g, dtypes.Int64, max(dim-1, 0)))
 	front, _ := axisToFront(data, axis)
-	g := graph.Gather(front, graph.InsertAxes(idx, -1)) // [indices..., rest...] with rest = data's other axes
+	// Gather with the indices flattened to [K, 1], then restore their shape:
+	// the pure-Go engine rejects a rank-1 operand with indices of rank > 2.
+	k := c.In[1].Shape.NumElements()
+	g := graph.Gather(front, graph.Reshape(idx, k, 1))
+	g = graph.Reshape(g, append(append([]int{}, c.In[1].Shape...), front.Shape().Dimensions[1:]...)...)
+	// g: [indices..., rest...] with rest = data's other axes
 	// g's axes: the index axes, then data's axes other than axis in order.
 	// ONNX wants data[:axis], indices, data[axis+1:].
 	q := len(c.In[1].Shape)

@@ -495,7 +495,11 @@ func foldable(out []ops.Type) bool {
 
 // opError turns an ops error into an import error naming the ONNX input at fault.
 func (c *converter) opError(op string, inputs []string, err error) error {
-	e := c.errorf(ErrInvalidModel, "%s: %w", op, err).(*Error)
+	kind := ErrInvalidModel
+	if errors.Is(err, ops.ErrUnsupported) {
+		kind = ErrUnsupported
+	}
+	e := c.errorf(kind, "%s: %w", op, err).(*Error)
 	var oe *ops.Error
 	if errors.As(err, &oe) && oe.Input >= 0 && oe.Input < len(inputs) {
 		e.Input = inputs[oe.Input]
@@ -524,6 +528,14 @@ func dtypeOf(d onnxpb.DataType) (tensor.DType, error) {
 		return tensor.Int64, nil
 	case onnxpb.Bool:
 		return tensor.Bool, nil
+	case onnxpb.Int16:
+		return tensor.Int16, nil
+	case onnxpb.Uint16:
+		return tensor.Uint16, nil
+	case onnxpb.Uint32:
+		return tensor.Uint32, nil
+	case onnxpb.Uint64:
+		return tensor.Uint64, nil
 	}
 	return tensor.Invalid, fmt.Errorf("%w: ONNX element type %d", ErrUnsupported, d)
 }

@@ -17,8 +17,8 @@ func init() {
 		types    dtypeSet
 		attrs    []string
 	}{
-		{op: "add", onnx: "Add", types: tsNumeric}, {op: "sub", onnx: "Sub", types: tsNumeric},
-		{op: "mul", onnx: "Mul", types: tsNumeric}, {op: "div", onnx: "Div", types: tsNumeric},
+		{op: "add", onnx: "Add", types: tsArith}, {op: "sub", onnx: "Sub", types: tsArith},
+		{op: "mul", onnx: "Mul", types: tsArith}, {op: "div", onnx: "Div", types: tsArith},
 		{op: "pow", onnx: "Pow", types: tsMatMul},
 		{op: "max", onnx: "Max", types: tsNumeric}, {op: "min", onnx: "Min", types: tsNumeric},
 		{op: "equal", onnx: "Equal", types: tsAll}, {op: "less", onnx: "Less", types: tsNumeric},

@@ -51,7 +51,9 @@ var (
 	tsNumeric    = tsSigned | dtypesOf(tensor.Uint8) // Add, Abs, Clip, Max, ArgMax, comparisons, ReduceMax/Min
 	tsMaxPool    = tsFloatNoBF | dtypesOf(tensor.Int8, tensor.Uint8)
 	tsBool       = dtypesOf(tensor.Bool)
-	tsAll        = tsNumeric | tsBool                       // data movement, Where, Cast, Identity, Equal
+	tsWideInts   = dtypesOf(tensor.Int16, tensor.Uint16, tensor.Uint32, tensor.Uint64)
+	tsArith      = tsNumeric | tsWideInts                   // Add, Sub, Mul, Div, Mod: every numeric type
+	tsAll        = tsArith | tsBool                         // data movement, Where, Cast, Identity, Equal
 	tsComputeF32 = dtypesOf(tensor.Float32, tensor.Float64) // expansions computed in float32 at least
 )
 

@@ -117,8 +117,11 @@ func nnLayerNorm(c *converter, _ *onnxpb.Node) error {
 	if err := c.requireInputs(2, 3); err != nil {
 		return err
 	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.requireOutputs(3); err != nil {
 		return err
+	}
+	if c.consumed[c.out(1)] || c.consumed[c.out(2)] {
+		return cmpLayerNormStats(c) // composite_norm.go
 	}
 	c.ignore("stash_type")
 	attrs := ops.Attrs{}

@@ -127,8 +127,8 @@ func TestNNLayerNormalization(t *testing.T) {
 	nnRunErrs(t, []nnErrCase{
 		{name: "before opset 17", opset: 16, node: ln([]string{"x", "scale"}, y),
 			inputs: nnIn(2, 2), inits: []nnInit{scale}, kind: ErrInvalidModel, msg: "opset 17"},
-		{name: "mean output", opset: 17, node: ln([]string{"x", "scale"}, []string{"y", "mean"}),
-			inputs: nnIn(2, 2), inits: []nnInit{scale}, kind: ErrUnsupported, msg: "mean"},
+		{name: "fourth output", opset: 17, node: ln([]string{"x", "scale"}, []string{"y", "mean", "inv", "extra"}),
+			inputs: nnIn(2, 2), inits: []nnInit{scale}, kind: ErrUnsupported, msg: "output 3"},
 		{name: "axis out of range", opset: 17, node: ln([]string{"x", "scale"}, y, aInt("axis", 2)),
 			inputs: nnIn(2, 2), inits: []nnInit{scale}, kind: ErrInvalidModel, msg: "axis"},
 		{name: "scale mismatch", opset: 17, node: ln([]string{"x", "scale"}, y),

@@ -3,6 +3,7 @@ package onnx
 import (
 	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
 	"github.com/backplane-ml/backplane/ops"
+	"github.com/backplane-ml/backplane/tensor"
 )
 
 // Reductions: ReduceSum/Mean/Max/Min/Prod onto the catalog's reduce_* ops
@@ -55,6 +56,21 @@ func reduceMapper(op string, since int64) mapper {
 		attrs := ops.Attrs{"keepdims": keep}
 		if len(axes) > 0 {
 			attrs["axes"] = axes
+		}
+		if (op == "reduce_max" || op == "reduce_min") && c.typeOf(c.in(0)).dtype == tensor.Bool {
+			// ReduceMax/Min-20 take bool: any/all, as uint8 0/1.
+			if c.opset < 20 {
+				return c.inputErrorf(0, ErrInvalidModel, "%s of bool needs opset 20 (model opset %d)", n.OpType, c.opset)
+			}
+			u, err := cmpCast(c, c.in(0), tensor.Uint8)
+			if err != nil {
+				return err
+			}
+			r, err := cmpCall(c, op, attrs, u)
+			if err != nil {
+				return err
+			}
+			return c.emit("cast", ops.Attrs{"to": "bool"}, []string{r}, c.out(0))
 		}
 		return c.emit(op, attrs, []string{c.in(0)}, c.out(0))
 	}

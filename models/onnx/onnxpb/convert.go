@@ -14,6 +14,7 @@ import (
 var dtypes = map[DataType]tensor.DType{
 	Float: tensor.Float32, Double: tensor.Float64, Float16: tensor.Float16, BFloat16: tensor.BFloat16,
 	Int8: tensor.Int8, Uint8: tensor.Uint8, Int32: tensor.Int32, Int64: tensor.Int64, Bool: tensor.Bool,
+	Int16: tensor.Int16, Uint16: tensor.Uint16, Uint32: tensor.Uint32, Uint64: tensor.Uint64,
 }
 
 // DType returns the backplane dtype of an ONNX data type, or an error
@@ -48,15 +49,16 @@ type ExternalLoader func(location string, offset, length int64) ([]byte, error)
 //
 // The data may be in raw_data (little-endian, exactly elements×size bytes),
 // in the typed field the data type uses (float_data for FLOAT, double_data
-// for DOUBLE, int64_data for INT64, int32_data for INT32, INT8, UINT8, BOOL
-// and, as bit patterns in the low 16 bits, FLOAT16 and BFLOAT16), which must
+// for DOUBLE, int64_data for INT64, uint64_data for UINT32 and UINT64,
+// int32_data for INT32, INT16, UINT16, INT8, UINT8, BOOL and, as bit patterns
+// in the low 16 bits, FLOAT16 and BFLOAT16), which must
 // hold exactly one value per element, or in an external file read through
 // external (nil refuses external data). Data in any other field, in two
 // places, or values out of range for the type (an INT8 of 300, a BOOL of 2)
 // are ErrMalformed, as are negative dims and shapes of more than
 // tensor.MaxElements elements. Data types backplane has no dtype for
-// (STRING, INT16, UINT16, UINT32, UINT64, COMPLEX64, COMPLEX128, float8 and
-// 4-bit types) and segmented tensors are ErrUnsupported.
+// (STRING, COMPLEX64, COMPLEX128, float8 and 4-bit types) and segmented
+// tensors are ErrUnsupported.
 //
 // Errors are *DecodeError with the path `tensor "name"`.
 func ToTensor(t *Tensor, external ExternalLoader) (*tensor.Tensor, error) {
@@ -159,6 +161,17 @@ func toTensor(t *Tensor, external ExternalLoader) (*tensor.Tensor, error) {
 		return tensor.FromSlice(append([]float64(nil), t.DoubleData...), shape...)
 	case tensor.Int64:
 		return tensor.FromSlice(append([]int64(nil), t.Int64Data...), shape...)
+	case tensor.Uint64:
+		return tensor.FromSlice(append([]uint64(nil), t.Uint64Data...), shape...)
+	case tensor.Uint32:
+		vals := make([]uint32, len(t.Uint64Data))
+		for i, v := range t.Uint64Data {
+			if v > math.MaxUint32 {
+				return nil, malformed("uint64_data[%d] = %d is out of range for UINT32", i, v)
+			}
+			vals[i] = uint32(v)
+		}
+		return tensor.FromSlice(vals, shape...)
 	}
 	return fromInt32Data(dt, shape, t.Int32Data)
 }
@@ -202,7 +215,7 @@ func checkDims(dims []int64) (tensor.Shape, error) {
 func fromInt32Data(dt tensor.DType, shape tensor.Shape, vals []int32) (*tensor.Tensor, error) {
 	lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
 	switch dt {
-	case tensor.Int8, tensor.Uint8, tensor.Bool:
+	case tensor.Int8, tensor.Uint8, tensor.Bool, tensor.Int16, tensor.Uint16:
 		lo, hi = tensor.IntRange(dt)
 	case tensor.Float16, tensor.BFloat16:
 		lo, hi = 0, math.MaxUint16 // a bit pattern in the low 16 bits
@@ -223,6 +236,10 @@ func fromInt32Data(dt tensor.DType, shape tensor.Shape, vals []int32) (*tensor.T
 		convertInts(data, vals, func(v int32) uint8 { return uint8(v) })
 	case []int32:
 		copy(data, vals)
+	case []int16:
+		convertInts(data, vals, func(v int32) int16 { return int16(v) })
+	case []uint16:
+		convertInts(data, vals, func(v int32) uint16 { return uint16(v) })
 	case []bool:
 		convertInts(data, vals, func(v int32) bool { return v != 0 })
 	case []tensor.Float16Value:

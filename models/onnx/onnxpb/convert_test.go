@@ -94,8 +94,32 @@ func TestHalfPrecisionBitPatterns(t *testing.T) {
 	require.Equal(t, BFloat16, tp.DataType)
 }
 
+// TestToTensorWideInts reads INT16 and UINT16 from int32_data, UINT32 and
+// UINT64 from uint64_data, checking ranges.
+func TestToTensorWideInts(t *testing.T) {
+	got, err := ToTensor(&Tensor{Name: "a", Dims: []int64{2}, DataType: Int16, Int32Data: []int32{-5, 300}}, nil)
+	require.NoError(t, err)
+	require.Equal(t, []int16{-5, 300}, tensor.MustView[int16](got))
+	got, err = ToTensor(&Tensor{Name: "b", Dims: []int64{1}, DataType: Uint16, Int32Data: []int32{65535}}, nil)
+	require.NoError(t, err)
+	require.Equal(t, []uint16{65535}, tensor.MustView[uint16](got))
+	got, err = ToTensor(&Tensor{Name: "c", Dims: []int64{1}, DataType: Uint32, Uint64Data: []uint64{1 << 31}}, nil)
+	require.NoError(t, err)
+	require.Equal(t, []uint32{1 << 31}, tensor.MustView[uint32](got))
+	got, err = ToTensor(&Tensor{Name: "d", Dims: []int64{1}, DataType: Uint64, Uint64Data: []uint64{1 << 63}}, nil)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{1 << 63}, tensor.MustView[uint64](got))
+	for _, bad := range []*Tensor{
+		{Name: "e", Dims: []int64{1}, DataType: Uint16, Int32Data: []int32{-1}},
+		{Name: "f", Dims: []int64{1}, DataType: Uint32, Uint64Data: []uint64{1 << 32}},
+	} {
+		_, err := ToTensor(bad, nil)
+		require.ErrorIs(t, err, ErrMalformed, bad.Name)
+	}
+}
+
 func TestToTensorUnsupported(t *testing.T) {
-	for _, d := range []DataType{String, Int16, Uint16, Uint32, Uint64, Complex64, Complex128, 17, 23, 99} {
+	for _, d := range []DataType{String, Complex64, Complex128, 17, 23, 99} {
 		t.Run(d.String(), func(t *testing.T) {
 			_, err := ToTensor(&Tensor{Name: "x", Dims: []int64{1}, DataType: d}, nil)
 			require.ErrorIs(t, err, ErrUnsupported)
