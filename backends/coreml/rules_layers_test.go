@@ -26,6 +26,10 @@ var layerIO = map[string][4]int{
 	"squeeze": {1, 1, 1, 1}, "expandDims": {1, 1, 1, 1}, "reshapeStatic": {1, 1, 1, 1}, "constantPad": {1, 2, 1, 1},
 	"reduceMax": {1, 1, 1, 1}, "reduceMin": {1, 1, 1, 1}, "reduceSum": {1, 1, 1, 1}, "reduceProd": {1, 1, 1, 1},
 	"reduceMean": {1, 1, 1, 1}, "layerNormalization": {1, 1, 1, 1},
+	// The trigonometric and hyperbolic layers (iOS 13) validate one input and one output.
+	"sin": {1, 1, 1, 1}, "cos": {1, 1, 1, 1}, "tan": {1, 1, 1, 1}, "asin": {1, 1, 1, 1}, "acos": {1, 1, 1, 1},
+	"atan": {1, 1, 1, 1}, "sinh": {1, 1, 1, 1}, "cosh": {1, 1, 1, 1}, "asinh": {1, 1, 1, 1}, "acosh": {1, 1, 1, 1},
+	"atanh": {1, 1, 1, 1},
 }
 
 // countOK is validateInputCount's test: exact when min == max > 0, else each
@@ -127,7 +131,8 @@ func (c *ruleChecker) layerShapes(l pbLayer, where string, in [][]int) [][]int {
 	case "gelu":
 		c.rule("gelu.mode", p.uint(1) <= 2, where, "mode %d", p.uint(1))
 		return same()
-	case "erf", "floor", "ceil", "sign":
+	case "erf", "floor", "ceil", "sign", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",
+		"acosh", "atanh":
 		return same()
 	case "softmaxND":
 		if shape {
