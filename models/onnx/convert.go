@@ -268,6 +268,9 @@ func (c *converter) convertNode(i int, n *onnxpb.Node) error {
 	if !ok {
 		return c.errorf(ErrUnsupported, "op type %q is not supported (supported: %s)", n.OpType, strings.Join(SupportedOps(), " "))
 	}
+	if err := c.checkOldOpset(n.OpType); err != nil {
+		return err
+	}
 	for _, in := range n.Inputs {
 		if _, ok := c.types[in]; !ok && in != "" {
 			return &Error{Model: c.name, Node: c.nodeName, OpType: n.OpType, Input: in, Kind: ErrInvalidModel,

@@ -154,6 +154,9 @@ func elemCast(c *converter, n *onnxpb.Node) error {
 	if c.opset >= 19 {
 		c.ignore("saturate") // affects float8 targets only, which are refused below
 	}
+	if c.opset >= 24 {
+		c.ignore("round_mode") // affects float8e8m0 targets only, which are refused below
+	}
 	if !c.hasAttr("to") {
 		return c.errorf(ErrInvalidModel, "required attribute \"to\" is missing")
 	}

@@ -26,7 +26,7 @@ import (
 const (
 	DefaultExportOpset = 17
 	MinExportOpset     = 17
-	MaxExportOpset     = MaxOpset
+	MaxExportOpset     = 21
 )
 
 // irVersions is the IR version ONNX released together with each opset; a
