@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/backplane-ml/backplane/models/onnx/onnxtest"
@@ -18,11 +20,15 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	backend := fs.String("backend", "all", "backend to check, or all for every backend available here")
 	rtol := fs.Float64("rtol", onnxtest.DefaultTolerance.RTol, "relative tolerance for floating-point outputs")
 	atol := fs.Float64("atol", onnxtest.DefaultTolerance.ATol, "absolute tolerance for floating-point outputs")
+	var dimFlags listFlag
+	fs.Var(&dimFlags, "dim", "size of a symbolic dimension as NAME=N, for the models that have it (repeatable; a name no model has is an error); other dims are bound from each test's input files")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: backplane check [--backend NAME|all] [--rtol R] [--atol A] PATH...
+		fmt.Fprintln(stderr, `usage: backplane check [--backend NAME|all] [--rtol R] [--atol A] [--dim NAME=N]... PATH...
 
 Runs ONNX backend-test folders (model.onnx with test_data_set_N/input_K.pb and
 output_K.pb) and compares the outputs with |got-want| <= atol + rtol*|want|.
+Symbolic input dimensions are bound from --dim, else from each data set's
+input files.
 Each PATH is a test folder or a directory searched for them. Prints one line
 per test and backend, then a summary; exits 1 if any test failed.
 
@@ -49,12 +55,22 @@ flags:`)
 		fmt.Fprintln(stderr, "backplane check:", err)
 		return 2
 	}
+	dims, err := parseDims(dimFlags)
+	if err != nil {
+		fmt.Fprintln(stderr, "backplane check:", err)
+		return 2
+	}
+	perCase, err := checkDimsPerCase(cases, dims)
+	if err != nil {
+		fmt.Fprintln(stderr, "backplane check:", err)
+		return 2
+	}
 	tol := onnxtest.Tolerance{RTol: *rtol, ATol: *atol}
 	counts := map[onnxtest.Status]int{}
 	ctx := context.Background()
-	for _, c := range cases {
+	for i, c := range cases {
 		for _, b := range backends {
-			r := onnxtest.Run(ctx, c, b, tol)
+			r := onnxtest.RunWith(ctx, c, b, onnxtest.Options{Tolerance: tol, Dims: perCase[i]})
 			counts[r.Status]++
 			detail := oneLine(r.Reason)
 			if r.Status == onnxtest.Pass {
@@ -108,4 +124,50 @@ func validTolerance(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
 // tried) on its test's line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}
+
+// checkDimsPerCase gives each case the --dim entries its model has; a name
+// that no model has is an error (a misspelling would otherwise do nothing).
+func checkDimsPerCase(cases []onnxtest.Case, dims map[string]int) ([]map[string]int, error) {
+	per := make([]map[string]int, len(cases))
+	if len(dims) == 0 {
+		return per, nil
+	}
+	matched := map[string]bool{}
+	all := map[string]bool{}
+	for i, c := range cases {
+		names, err := onnxtest.ModelDims(c.ModelPath)
+		if err != nil {
+			continue // the run reports the unreadable model
+		}
+		for _, n := range names {
+			all[n] = true
+			if v, ok := dims[n]; ok {
+				if per[i] == nil {
+					per[i] = map[string]int{}
+				}
+				per[i][n] = v
+				matched[n] = true
+			}
+		}
+	}
+	var missing []string
+	for n := range dims {
+		if !matched[n] {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) == 0 {
+		return per, nil
+	}
+	slices.Sort(missing)
+	have := slices.Sorted(maps.Keys(all))
+	if len(have) == 0 {
+		return nil, fmt.Errorf("--dim %s: the models checked have no symbolic dimensions", strings.Join(missing, ", "))
+	}
+	if len(have) > 20 {
+		have = append(have[:20], "...")
+	}
+	return nil, fmt.Errorf("--dim %s: no model checked has that symbolic dimension (they have: %s)",
+		strings.Join(missing, ", "), strings.Join(have, ", "))
 }

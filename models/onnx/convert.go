@@ -148,7 +148,14 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 			return nil, err
 		}
 	}
-	for i := range g.Nodes {
+	plan, err := c.planGraph(g)
+	if err != nil {
+		return nil, err
+	}
+	if len(plan.unused) > 0 {
+		c.art.Metadata["onnx_unused"] = unusedSummary(plan.unused)
+	}
+	for _, i := range plan.order {
 		for _, in := range g.Nodes[i].Inputs {
 			c.consumed[in] = true
 		}
@@ -156,7 +163,7 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 	for _, out := range g.Outputs {
 		c.consumed[out.Name] = true
 	}
-	for i := range g.Nodes {
+	for _, i := range plan.order {
 		if err := c.convertNode(i, &g.Nodes[i]); err != nil {
 			return nil, err
 		}
@@ -206,7 +213,7 @@ func (c *converter) addGraphInput(in onnxpb.ValueInfo) error {
 	for i, dim := range in.Type.Tensor.Shape.Dims {
 		name := dim.Param
 		if !dim.HasValue && name == "" {
-			name = fmt.Sprintf("%s_dim%d", in.Name, i) // an unknown dim is a symbolic dim of its own
+			name = DimName(in.Name, i) // an unknown dim is a symbolic dim of its own
 		}
 		switch bound, ok := c.opt.Dims[name]; {
 		case dim.HasValue:
@@ -247,7 +254,7 @@ func symbolicNames(g *onnxpb.Graph) []string {
 			case d.Param != "":
 				names = append(names, d.Param)
 			default:
-				names = append(names, fmt.Sprintf("%s_dim%d", in.Name, i))
+				names = append(names, DimName(in.Name, i))
 			}
 		}
 	}

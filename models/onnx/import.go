@@ -20,10 +20,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
 	"github.com/backplane-ml/backplane/runtime"
+	"github.com/backplane-ml/backplane/tensor"
 )
 
 // Sentinel errors wrapped by *Error.
@@ -87,7 +89,10 @@ type Options struct {
 	// Name overrides the artifact name (default: the graph name, else "onnx-model").
 	Name string
 	// Dims binds symbolic dimensions to sizes. A bound dimension becomes
-	// static in the artifact; unbound ones stay symbolic when the graph allows.
+	// static in the artifact; unbound ones stay symbolic. A dimension of a
+	// graph input is named by its dim_param; one with neither a value nor a
+	// name is named "<input>_dim<axis>" (e.g. "x_dim0"). A name that matches
+	// no dimension is an error listing the names that exist.
 	Dims map[string]int
 	// External loads tensors stored outside the model file. ImportFile sets it
 	// to read files next to the model, refusing paths that leave its directory.
@@ -137,6 +142,9 @@ func ImportModel(m *onnxpb.Model, opt Options) (*runtime.Artifact, error) {
 	opset, err := defaultOpset(m)
 	if err != nil {
 		return nil, &Error{Model: name, Kind: ErrUnsupported, Err: err}
+	}
+	if err := checkDims(name, m.Graph, opt.Dims); err != nil {
+		return nil, err
 	}
 	c := newConverter(name, opset, opt)
 	return c.convert(m)
@@ -202,3 +210,40 @@ func defaultOpset(m *onnxpb.Model) (int64, error) {
 	}
 	return v, nil
 }
+
+// checkDims refuses Dims entries that match no symbolic dimension of the
+// graph's inputs (a misspelt name would otherwise be silently ignored) and
+// sizes that are not valid dimensions.
+func checkDims(model string, g *onnxpb.Graph, dims map[string]int) error {
+	if len(dims) == 0 {
+		return nil
+	}
+	names := symbolicNames(g)
+	var unknown []string
+	for k, v := range dims {
+		if !slices.Contains(names, k) {
+			unknown = append(unknown, k)
+			continue
+		}
+		if v < 0 || v > tensor.MaxElements {
+			return &Error{Model: model, Kind: ErrInvalidModel, Err: fmt.Errorf("dimension %q bound to %d: a size must be 0 to %d", k, v, tensor.MaxElements)}
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	have := "the model's inputs have no symbolic dimensions"
+	if len(names) > 0 {
+		have = "the model's symbolic dimensions are " + strings.Join(names, ", ")
+	}
+	return &Error{Model: model, Kind: ErrInvalidModel, Err: fmt.Errorf("dimension %s bound but not in the model: %s",
+		strings.Join(unknown, ", "), have)}
+}
+
+// DimName is the name the importer gives dimension axis of graph input
+// input when the model declares neither a size nor a dim_param for it, so
+// that Options.Dims can bind it: "<input>_dim<axis>".
+func DimName(input string, axis int) string { return fmt.Sprintf("%s_dim%d", input, axis) }
