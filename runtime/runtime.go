@@ -25,6 +25,7 @@ import (
 type Runtime struct {
 	only        []Backend // backends to use, in order; nil means every registered backend
 	maxValBytes int64     // largest single value a model may produce; see WithMaxValueBytes
+	maxSpecs    int       // specializations a template model keeps loaded; see WithMaxSpecializations
 	policy      Policy
 	breakerCfg  BreakerConfig
 	shadowCfg   ShadowConfig
@@ -110,7 +111,7 @@ func registeredNames() []string {
 
 // New returns a Runtime configured by opts.
 func New(opts ...Option) (*Runtime, error) {
-	r := &Runtime{models: map[*Model]struct{}{}, maxValBytes: DefaultMaxValueBytes,
+	r := &Runtime{models: map[*Model]struct{}{}, maxValBytes: DefaultMaxValueBytes, maxSpecs: DefaultMaxSpecializations,
 		policy: DefaultPolicy(), breakerCfg: DefaultBreakerConfig()}
 	for _, o := range opts {
 		if err := o(r); err != nil {
@@ -129,7 +130,9 @@ func (r *Runtime) backends() []Backend {
 
 // Load validates the artifact and prepares it on the most preferred backend
 // that is available, supports it and compiles it; the other capable backends
-// are kept as fallbacks and prepared when first needed. The error is an
+// are kept as fallbacks and prepared when first needed. A template (see
+// Specializer) is validated only: each new input signature is specialized
+// and loaded on its first run. The error is an
 // *Error (invalid artifact) or a *DispatchError listing why each backend was
 // passed over.
 func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
@@ -141,6 +144,9 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	r.mu.Unlock()
 	if closed {
 		return nil, &Error{Kind: ErrClosed, Model: a.Name, Err: errors.New("runtime is closed")}
+	}
+	if a.IsTemplate() {
+		return r.loadTemplate(a)
 	}
 	plan, err := a.Plan()
 	if err != nil {
