@@ -77,6 +77,15 @@ type converter struct {
 	// a node may leave an optional output undefined when nothing reads it.
 	consumed map[string]bool
 
+	// Specialization (see specialize.go): known holds values computed from
+	// constants and value inputs while their nodes are still emitted, so
+	// shape-deciding inputs can be read without folding the data path;
+	// specializable marks values that depend on nothing but constants, the
+	// sizes of symbolic dims and value-input candidates.
+	known         map[string]*tensor.Tensor
+	specializable map[string]bool
+	preInit       map[string]*tensor.Tensor // decoded initializers, when specializing a template
+
 	node     *onnxpb.Node // the ONNX node being converted
 	nodeName string
 	used     map[string]bool // attributes of the current node read or deliberately ignored
@@ -90,30 +99,18 @@ func newConverter(name string, opset int64, opt Options) *converter {
 			Metadata: map[string]string{"source": "onnx", "onnx_opset": fmt.Sprint(opset)}},
 		types: map[string]valType{}, consts: map[string]*tensor.Tensor{},
 		emitted: map[string]bool{}, nodes: map[string]bool{}, consumed: map[string]bool{},
+		known: map[string]*tensor.Tensor{}, specializable: map[string]bool{},
 	}
 }
 
-// convert imports the graph, retrying with every symbolic dim bound to 1 when
-// the graph turns out to work only for particular sizes.
+// convert imports the graph. A graph whose shapes depend on the sizes of its
+// unbound symbolic dims or on the values of small inputs becomes a template,
+// specialized per input signature at run time (see specialize.go); nothing
+// is guessed at import.
 func (c *converter) convert(m *onnxpb.Model) (*runtime.Artifact, error) {
 	art, err := c.convertGraph(m)
-	if errors.Is(err, errProbe) {
-		bound := maps.Clone(c.opt.Dims)
-		if bound == nil {
-			bound = map[string]int{}
-		}
-		for _, s := range symbolicNames(m.Graph) {
-			if _, ok := bound[s]; !ok {
-				bound[s] = 1
-			}
-		}
-		opt := c.opt
-		opt.Dims = bound
-		c2 := newConverter(c.name, c.opset, opt)
-		art, err = c2.convertGraph(m)
-		if err == nil {
-			art.Metadata["onnx_symbolic_dims"] = "bound to 1: the graph only works for particular sizes of them"
-		}
+	if needsSpecialization(err) && !c.opt.noTemplate {
+		return c.template(m, err)
 	}
 	return art, err
 }
@@ -134,9 +131,16 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 		if _, dup := c.consts[init.Name]; dup || init.Name == "" {
 			return nil, c.modelErr(ErrInvalidModel, "initializer %d has an empty or repeated name %q", i, init.Name)
 		}
-		t, err := onnxpb.ToTensor(init, c.opt.External)
-		if err != nil {
-			return nil, &Error{Model: c.name, Input: init.Name, Kind: kindOf(err), Err: err}
+		var t *tensor.Tensor
+		if c.preInit != nil {
+			if t = c.preInit[init.Name]; t == nil {
+				return nil, &Error{Model: c.name, Input: init.Name, Kind: ErrInvalidModel, Err: errors.New("the template has no such initializer")}
+			}
+		} else {
+			var err error
+			if t, err = onnxpb.ToTensor(init, c.opt.External); err != nil {
+				return nil, &Error{Model: c.name, Input: init.Name, Kind: kindOf(err), Err: err}
+			}
 		}
 		c.setConst(init.Name, t)
 	}
@@ -174,7 +178,7 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 			return nil, &Error{Model: c.name, Input: out.Name, Kind: ErrInvalidModel, Err: errors.New("graph output is never defined")}
 		}
 		c.materialize(out.Name)
-		c.art.Outputs = append(c.art.Outputs, runtime.ValueInfo{Name: out.Name})
+		c.art.Outputs = append(c.art.Outputs, c.outputInfo(out))
 	}
 	if err := c.art.Validate(); err != nil {
 		return nil, &Error{Model: c.name, Kind: ErrInvalidModel, Err: err}
@@ -239,6 +243,15 @@ func (c *converter) addGraphInput(in onnxpb.ValueInfo) error {
 	c.art.Inputs = append(c.art.Inputs, runtime.ValueInfo{Name: in.Name, DType: d, Dims: dims})
 	c.types[in.Name] = vt
 	c.emitted[in.Name] = true
+	if valueCandidate(c.art.Inputs[len(c.art.Inputs)-1]) {
+		c.specializable[in.Name] = true
+		if t, ok := c.opt.values[in.Name]; ok {
+			if t.DType() != d || !t.Shape().Equal(vt.a) {
+				return fail(ErrInvalidModel, "value %v%v does not match the declaration %v%v", t.DType(), t.Shape(), d, vt.a)
+			}
+			c.known[in.Name] = t
+		}
+	}
 	return nil
 }
 
@@ -352,15 +365,18 @@ func (c *converter) typeOf(name string) valType { return c.types[name] }
 
 // constant returns the value of name when it is known at import time.
 func (c *converter) constant(name string) (*tensor.Tensor, bool) {
-	t, ok := c.consts[name]
+	if t, ok := c.consts[name]; ok {
+		return t, ok
+	}
+	t, ok := c.known[name]
 	return t, ok
 }
 
 // constInts returns input i as integers; it must be known at import time.
 func (c *converter) constInts(i int) ([]int, error) {
-	t, ok := c.consts[c.in(i)]
+	t, ok := c.constant(c.in(i))
 	if !ok {
-		return nil, c.inputErrorf(i, ErrUnsupported, "must be known at import time (a constant, an initializer or "+
+		return nil, c.notKnown(i, "must be known at import time (a constant, an initializer or "+
 			"computed from static shapes); shapes that depend on data are not supported")
 	}
 	if !t.DType().IsInt() {
@@ -457,6 +473,28 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 		}
 		return nil
 	}
+	known, spec := true, true
+	for _, name := range inputs {
+		if name == "" {
+			continue
+		}
+		_, isConst := c.consts[name]
+		_, isKnown := c.known[name]
+		known = known && (isConst || isKnown)
+		spec = spec && (isConst || c.specializable[name])
+	}
+	var knownOut []*tensor.Tensor
+	if known && foldable(outA) {
+		// Computed from value inputs: the node stays (the data path runs on
+		// the backend), and the value is at hand for shape-deciding inputs.
+		args := make([]*tensor.Tensor, len(inputs))
+		for i, name := range inputs {
+			args[i], _ = c.constant(name)
+		}
+		if res, err := ref.Eval(op, attrs, args...); err == nil {
+			knownOut = res
+		}
+	}
 	for _, name := range inputs {
 		c.materialize(name)
 	}
@@ -467,6 +505,12 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 		}
 		c.types[outNames[i]] = valType{dtype: outA[i].DType, a: outA[i].Shape, b: outB[i].Shape}
 		c.emitted[outNames[i]] = true
+		if spec {
+			c.specializable[outNames[i]] = true
+		}
+		if knownOut != nil {
+			c.known[outNames[i]] = knownOut[i]
+		}
 	}
 	nodeName := c.nodeName
 	for c.nodes[nodeName] {

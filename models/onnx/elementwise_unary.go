@@ -129,8 +129,7 @@ func elemClip(c *converter, n *onnxpb.Node) error {
 			}
 			t, ok := c.constant(in)
 			if !ok {
-				return c.inputErrorf(i+1, ErrUnsupported, "Clip's %s must be known at import time "+
-					"(a constant or an initializer)", name)
+				return c.notKnown(i+1, "Clip's "+name+" must be known at import time (a constant or an initializer)")
 			}
 			if t.NumElements() != 1 {
 				return c.inputErrorf(i+1, ErrInvalidModel, "Clip's %s must be a scalar, has shape %v", name, t.Shape())
@@ -212,7 +211,7 @@ func elemDropout(c *converter, n *onnxpb.Node) error {
 	if mode := c.in(2); mode != "" {
 		t, ok := c.constant(mode)
 		if !ok {
-			return c.inputErrorf(2, ErrUnsupported, "training_mode must be known at import time "+
+			return c.notKnown(2, "training_mode must be known at import time "+
 				"(only inference, training_mode false, is supported)")
 		}
 		if t.DType() != tensor.Bool || t.NumElements() != 1 {

@@ -97,6 +97,9 @@ type Options struct {
 	// External loads tensors stored outside the model file. ImportFile sets it
 	// to read files next to the model, refusing paths that leave its directory.
 	External onnxpb.ExternalLoader
+
+	values     map[string]*tensor.Tensor // value inputs' values, when specializing
+	noTemplate bool                      // tests: report what would make a template as the error
 }
 
 // ImportFile reads and imports an ONNX model file; external data is resolved
