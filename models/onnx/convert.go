@@ -448,6 +448,15 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 	}
 	outA, err := ops.Infer(op, inA, attrs)
 	if err != nil {
+		for _, name := range inputs {
+			if vt, ok := c.types[name]; ok && name != "" && !vt.static() {
+				// Under the probe sizes of the symbolic dims: whether the
+				// real sizes fit is decided per input signature.
+				e := c.opError(op, inputs, err).(*Error)
+				e.Err = fmt.Errorf("%w (with its symbolic dims at probe sizes; %w)", e.Err, errNeedsDims)
+				return e
+			}
+		}
 		return c.opError(op, inputs, err)
 	}
 	outB, err := ops.Infer(op, inB, attrs)
