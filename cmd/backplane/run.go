@@ -111,7 +111,11 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "model %q: %d nodes, backends in order: %s\n", a.Name, len(a.Nodes), strings.Join(m.Backends(), ", "))
+	if a.IsTemplate() {
+		fmt.Fprintf(stdout, "model %q: shapes decided per input signature (each new one is specialized and prepared on its first run)\n", a.Name)
+	} else {
+		fmt.Fprintf(stdout, "model %q: %d nodes, backends in order: %s\n", a.Name, len(a.Nodes), strings.Join(m.Backends(), ", "))
+	}
 	for _, s := range m.Skipped() {
 		fmt.Fprintf(stdout, "  skipped %s (%s): %v\n", s.Backend, s.Mode, s.Err)
 	}

@@ -370,3 +370,42 @@ func cnnByHand(x []float32, n, h, w int, w1, b1, w2, b2 []float32) []float32 {
 	}
 	return out
 }
+
+// A template survives the artifact file format (version 2 carries the kept
+// graph) and export (the ONNX graph is written back with its weights).
+func TestDynamicTemplateSavesAndExports(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	data := bertModel(t, r)
+	art, err := onnx.Import(data, onnx.Options{Name: "bert"})
+	require.NoError(t, err)
+	require.True(t, art.IsTemplate())
+	require.Contains(t, art.Metadata["onnx_specialized"], "Shape of")
+
+	ids := tensor.MustFromSlice([]int64{1, 5, 7, 2, 9, 3}, 2, 3)
+	mask := tensor.MustFromSlice([]int64{1, 1, 1, 1, 1, 0}, 2, 3)
+	want, err := runtime.Run(context.Background(), art, ids, mask)
+	require.NoError(t, err)
+
+	saved, err := art.MarshalBinary()
+	require.NoError(t, err)
+	loaded, err := runtime.UnmarshalArtifact(saved)
+	require.NoError(t, err)
+	require.True(t, loaded.IsTemplate())
+	got, err := runtime.Run(context.Background(), loaded, ids, mask)
+	require.NoError(t, err)
+	requireSame(t, got[0], want[0])
+
+	exported, err := onnx.Export(art, onnx.ExportOptions{})
+	require.NoError(t, err)
+	again, err := onnx.Import(exported, onnx.Options{Name: "bert-again"})
+	require.NoError(t, err)
+	got, err = runtime.Run(context.Background(), again, ids, mask)
+	require.NoError(t, err)
+	requireSame(t, got[0], want[0])
+}
+
+func requireSame(t *testing.T, got, want *tensor.Tensor) {
+	t.Helper()
+	cmp := tensor.Compare(got, want, tensor.Tolerance{})
+	require.True(t, cmp.Equal, "%v", cmp)
+}

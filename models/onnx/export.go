@@ -136,6 +136,9 @@ func exportModel(a *runtime.Artifact, opts ExportOptions, alias bool) (*onnxpb.M
 	if err := a.Validate(); err != nil {
 		return nil, exportArtifactError(a, err)
 	}
+	if a.IsTemplate() {
+		return exportTemplate(a)
+	}
 	x, err := newExporter(a, opset)
 	if err != nil {
 		return nil, err

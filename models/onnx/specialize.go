@@ -252,3 +252,31 @@ func decodeSpecializer(data []byte) (runtime.Specializer, error) {
 	}
 	return sp, nil
 }
+
+// exportTemplate writes an ONNX template back as the ONNX model it was
+// imported from (its graph, at its own opset, with the template's weights):
+// the graph keeps every shape decision for the peer to make per run.
+func exportTemplate(a *runtime.Artifact) (*onnxpb.Model, error) {
+	sp, ok := a.Specializer.(*specializer)
+	if !ok {
+		return nil, &ExportError{Model: a.Name, Kind: ErrUnsupported,
+			Err: fmt.Errorf("a template specialized by %q has no ONNX graph to write; export one of its specializations", a.Specializer.Kind())}
+	}
+	m := *sp.model
+	g := *m.Graph
+	g.Initializers = make([]onnxpb.Tensor, len(sp.model.Graph.Initializers))
+	for i, t := range sp.model.Graph.Initializers {
+		w, ok := a.Initializers[t.Name]
+		if !ok {
+			return nil, &ExportError{Model: a.Name, Input: t.Name, Kind: runtime.ErrInvalidArtifact,
+				Err: errors.New("the template has no such initializer")}
+		}
+		p, err := onnxpb.FromTensor(t.Name, w)
+		if err != nil {
+			return nil, &ExportError{Model: a.Name, Input: t.Name, Kind: ErrUnsupported, Err: err}
+		}
+		g.Initializers[i] = *p
+	}
+	m.Graph = &g
+	return &m, nil
+}
