@@ -152,6 +152,12 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 			return nil, err
 		}
 	}
+	for _, out := range g.Outputs {
+		if out.Type != nil && out.Type.Kind != "" && out.Type.Kind != "tensor" {
+			return nil, &Error{Model: c.name, Input: out.Name, Kind: ErrUnsupported,
+				Err: fmt.Errorf("graph output of %s type (only tensors are supported)", out.Type.Kind)}
+		}
+	}
 	plan, err := c.planGraph(g)
 	if err != nil {
 		return nil, err
