@@ -453,21 +453,19 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 		}
 	}
 	outA, err := ops.Infer(op, inA, attrs)
-	if err != nil {
-		for _, name := range inputs {
-			if vt, ok := c.types[name]; ok && name != "" && !vt.static() {
-				// Under the probe sizes of the symbolic dims: whether the
-				// real sizes fit is decided per input signature.
-				e := c.opError(op, inputs, err).(*Error)
-				e.Err = fmt.Errorf("%w (with its symbolic dims at probe sizes; %w)", e.Err, errNeedsDims)
-				return e
-			}
-		}
+	outB, errB := ops.Infer(op, inB, attrs)
+	switch {
+	case err != nil && errB == nil:
+		// Fine at the larger probe sizes of the symbolic dims, not at 1 (a
+		// pool over a symbolic height): whether the real sizes fit is
+		// decided per input signature. Failing at both is the model's error.
+		e := c.opError(op, inputs, err).(*Error)
+		e.Err = fmt.Errorf("%w (with its symbolic dims at 1; %w)", e.Err, errNeedsDims)
+		return e
+	case err != nil:
 		return c.opError(op, inputs, err)
-	}
-	outB, err := ops.Infer(op, inB, attrs)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %v", errProbe, op, err)
+	case errB != nil:
+		return fmt.Errorf("%w: %s: %v", errProbe, op, errB)
 	}
 	if len(outA) != len(outputs) {
 		return fmt.Errorf("internal: op %s has %d outputs, %d names given", op, len(outA), len(outputs))

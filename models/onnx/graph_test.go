@@ -98,3 +98,17 @@ func TestImportDimsMustExist(t *testing.T) {
 }
 
 func fmtDims(d []runtime.Dim) string { return fmt.Sprint(d) }
+
+// A model that is wrong for every size of its symbolic dims is refused at
+// import, not deferred to its first run.
+func TestImportRefusesWhatNoSizeFixes(t *testing.T) {
+	w := initializer(t, "w", tensor.MustFromSlice(make([]float32, 4*5*3*3), 4, 5, 3, 3)) // 5 input channels
+	m := model(13, []onnxpb.Node{node("Conv", []string{"x", "w"}, []string{"y"}, aInts("kernel_shape", 3, 3))},
+		[]onnxpb.ValueInfo{symIn("x", "N", "", "H", "W")}, []onnxpb.ValueInfo{tout("y")}, w)
+	m.Graph.Inputs[0].Type.Tensor.Shape.Dims[1] = onnxpb.Dim{Value: 3, HasValue: true} // 3 channels given
+	e := importErr(t, m)
+	require.ErrorIs(t, e, ErrInvalidModel)
+	require.Equal(t, "Conv", e.OpType)
+	_, err := ImportModel(m, Options{Name: "conv"})
+	require.Error(t, err, "no template either")
+}
