@@ -11,7 +11,9 @@ import (
 
 // Control flow folded at import: an If whose condition is known (a
 // constant, computed from static shapes, or from a value input of a
-// template's signature) becomes the branch it takes; a Loop whose trip
+// template's signature) becomes the branch it takes, and one whose condition
+// is computed from data runs both branches and selects with where (when
+// their outputs agree in shape); a Loop whose trip
 // count and condition are known is unrolled, and so is a Scan (its
 // iteration count is a static dim). The graph handed to a backend keeps its
 // static shapes; control flow whose decisions depend on data is refused,
@@ -56,10 +58,6 @@ func ctrlIf(c *converter, n *onnxpb.Node) error {
 	if err := c.requireInputs(1, 1); err != nil {
 		return err
 	}
-	cond, err := c.knownScalar(0, "If's condition")
-	if err != nil {
-		return err
-	}
 	then, err := c.attrGraph("then_branch")
 	if err != nil {
 		return err
@@ -67,6 +65,13 @@ func ctrlIf(c *converter, n *onnxpb.Node) error {
 	els, err := c.attrGraph("else_branch")
 	if err != nil {
 		return err
+	}
+	cond, err := c.knownScalar(0, "If's condition")
+	if errors.Is(err, errNeedsValue) {
+		return err // known per input signature: a template takes one branch
+	}
+	if err != nil {
+		return c.ifOnData(then, els, err)
 	}
 	branch := els
 	if cond.Float64s()[0] != 0 {
@@ -80,6 +85,47 @@ func ctrlIf(c *converter, n *onnxpb.Node) error {
 		return err
 	}
 	return c.bindOutputs(outs, n.Outputs)
+}
+
+// ifOnData maps an If whose condition is computed from data: both branches
+// are inlined and each output selects between them with where, which needs
+// the branches' outputs to agree in dtype and shape. why is the error kept
+// when they do not.
+func (c *converter) ifOnData(then, els *onnxpb.Graph, why error) error {
+	n := c.node
+	if len(then.Outputs) != len(n.Outputs) || len(els.Outputs) != len(n.Outputs) {
+		return c.errorf(ErrInvalidModel, "the branches have %d and %d outputs, the node %d", len(then.Outputs), len(els.Outputs), len(n.Outputs))
+	}
+	ct := c.typeOf(c.in(0))
+	if ct.dtype != tensor.Bool || !ct.static() || ct.a.NumElements() != 1 {
+		return c.inputErrorf(0, ErrInvalidModel, "If's condition is %v%v, want a one-element bool", ct.dtype, ct.a)
+	}
+	thenOuts, err := c.inlineGraph(then, c.nodeName+"/then/", nil)
+	if err != nil {
+		return err
+	}
+	elseOuts, err := c.inlineGraph(els, c.nodeName+"/else/", nil)
+	if err != nil {
+		return err
+	}
+	cond := c.tmp()
+	if err := c.emit("reshape", ops.Attrs{"shape": []int64{}}, []string{c.in(0)}, cond); err != nil {
+		return err
+	}
+	for i, o := range n.Outputs {
+		if o == "" {
+			continue
+		}
+		a, b := c.typeOf(thenOuts[i]), c.typeOf(elseOuts[i])
+		if a.dtype != b.dtype || !a.a.Equal(b.a) || !a.b.Equal(b.b) {
+			return c.errorf(ErrUnsupported, "output %d is %v%v in one branch and %v%v in the other, so the branch "+
+				"cannot be chosen after computing both: %w", i, a.dtype, shapeDims(a.a, a.b), b.dtype, shapeDims(b.a, b.b), why)
+		}
+		if err := c.emit("where", nil, []string{cond, thenOuts[i], elseOuts[i]}, o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // bindOutputs makes each named node output the value of the inlined one.

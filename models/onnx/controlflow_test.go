@@ -36,10 +36,14 @@ func ifModel(t *testing.T, condInput bool) *onnxpb.Model {
 func TestIfFolded(t *testing.T) {
 	x := tensor.MustFromSlice([]float32{1, 2, 3}, 3)
 	out := runModel(t, ifModel(t, false), x)
+	var (
+		art *runtime.Artifact
+		err error
+	)
 	requireClose(t, out[0], tensor.MustFromSlice([]float32{2, 4, 6}, 3)) // else: x·2
 
 	// A condition given as an input: a template, one specialization per value.
-	art, err := ImportModel(ifModel(t, true), Options{Name: "if"})
+	art, err = ImportModel(ifModel(t, true), Options{Name: "if"})
 	require.NoError(t, err)
 	require.True(t, art.IsTemplate())
 	rt, err := runtime.New(runtime.WithBackends("ref"))
@@ -65,10 +69,32 @@ func TestIfFolded(t *testing.T) {
 	data.Graph.Nodes = append([]onnxpb.Node{node("ReduceMax", []string{"big"}, []string{"m"}, aInt("keepdims", 0)),
 		node("Greater", []string{"m", "one0"}, []string{"cond"})}, data.Graph.Nodes...)
 	data.Graph.Initializers = append(data.Graph.Initializers, initializer(t, "one0", tensor.Scalar(float32(0))))
+	// A condition computed from data: both branches run, where selects.
+	big := make([]float32, 100)
+	big[7] = -1 // max 0: not > 0, else branch
+	out, err = runModelErr(t, data, x, tensor.MustFromSlice(big, 100))
+	require.NoError(t, err)
+	requireClose(t, out[0], tensor.MustFromSlice([]float32{2, 4, 6}, 3))
+	big[7] = 5 // then branch
+	out, err = runModelErr(t, data, x, tensor.MustFromSlice(big, 100))
+	require.NoError(t, err)
+	requireClose(t, out[0], tensor.MustFromSlice([]float32{2, 3, 4}, 3))
+
+	// Branches of different shapes cannot be selected after the fact.
+	data.Graph.Nodes[2].Attributes[1].G.Nodes = []onnxpb.Node{node("Concat", []string{"x", "x"}, []string{"e"}, aInt("axis", 0))}
 	e := importErr(t, data)
 	require.ErrorIs(t, e, ErrUnsupported)
 	require.Equal(t, "If", e.OpType)
+	require.Contains(t, e.Error(), "cannot be chosen after computing both")
 	require.Contains(t, e.Error(), "control flow decided by data is not supported")
+}
+
+func runModelErr(t *testing.T, m *onnxpb.Model, inputs ...*tensor.Tensor) ([]*tensor.Tensor, error) {
+	art, err := ImportModel(m, Options{Name: t.Name()})
+	if err != nil {
+		return nil, err
+	}
+	return runtime.Run(context.Background(), art, inputs...)
 }
 
 // TestLoopUnrolled: a running sum and the sums per iteration, by hand.
