@@ -146,3 +146,22 @@ func TestScanUnrolled(t *testing.T) {
 		requireClose(t, out[1], tensor.MustFromSlice(tc.stack, 3, 2))
 	}
 }
+
+// TestScan8PerBatch: Scan-8 carries a batch axis; each batch element is
+// scanned on its own (a running sum, by hand).
+func TestScan8PerBatch(t *testing.T) {
+	body := &onnxpb.Graph{Name: "body",
+		Inputs: []onnxpb.ValueInfo{tin("s", onnxpb.Float, 1), tin("v", onnxpb.Float, 1)},
+		Nodes: []onnxpb.Node{
+			node("Add", []string{"s", "v"}, []string{"s2"}),
+			node("Identity", []string{"s2"}, []string{"out"}),
+		},
+		Outputs: []onnxpb.ValueInfo{tout("s2"), tout("out")}}
+	m := model(8, []onnxpb.Node{node("Scan", []string{"", "s0", "xs"}, []string{"sum", "cums"}, aGraph("body", body),
+		aInt("num_scan_inputs", 1))},
+		[]onnxpb.ValueInfo{tin("xs", onnxpb.Float, 2, 3, 1)}, []onnxpb.ValueInfo{tout("sum"), tout("cums")},
+		initializer(t, "s0", tensor.MustFromSlice([]float32{0, 100}, 2, 1)))
+	out := runModel(t, m, tensor.MustFromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3, 1))
+	requireClose(t, out[0], tensor.MustFromSlice([]float32{6, 115}, 2, 1))
+	requireClose(t, out[1], tensor.MustFromSlice([]float32{1, 3, 6, 104, 109, 115}, 2, 3, 1))
+}
