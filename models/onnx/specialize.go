@@ -45,9 +45,12 @@ func needsSpecialization(err error) bool {
 
 // valueCandidate reports whether a graph input may decide shapes by its
 // value: integer or bool with static dims and at most
-// runtime.MaxValueInputElements elements (axes, pads, shapes, conditions),
-// or any one-element input (Clip bounds). Their values key the
-// specializations of a template.
+// runtime.MaxValueInputElements elements (axes, pads, shapes, repeats,
+// sequence lengths, If conditions), or a one-element input of any dtype
+// (Range's float bounds, Pad's value). Their values key the specializations
+// of a template, so a template fed a different float scalar on every run
+// specializes on every run (Clip's bounds need no specialization: they
+// become elementwise max and min).
 func valueCandidate(in runtime.ValueInfo) bool {
 	n := 1
 	for _, d := range in.Dims {
