@@ -22,6 +22,23 @@ import (
 // maxUnrolledNodes bounds the nodes a Loop or Scan may add when unrolled.
 const maxUnrolledNodes = 1 << 16
 
+// maxUnrolledSteps bounds the body copies one import makes in all (nested
+// loops multiply), and maxImportNodes the nodes of an imported graph, so a
+// hostile model cannot make the importer allocate without bound.
+const (
+	maxUnrolledSteps = 1 << 14
+	maxImportNodes   = 1 << 20
+)
+
+// unrollStep counts one more copy of a loop body against maxUnrolledSteps.
+func (c *converter) unrollStep() error {
+	c.unrolled++
+	if c.unrolled > maxUnrolledSteps {
+		return c.errorf(ErrUnsupported, "unrolling control flow and recurrence would copy loop bodies more than %d times", maxUnrolledSteps)
+	}
+	return nil
+}
+
 func init() {
 	register("If", ctrlIf)
 	register("Loop", ctrlLoop)
@@ -186,6 +203,9 @@ func ctrlLoop(c *converter, n *onnxpb.Node) error {
 	for i := 0; cond && (trips < 0 || i < trips); i++ {
 		if (i+1)*max(len(body.Nodes), 1) > maxUnrolledNodes {
 			return c.errorf(ErrUnsupported, "unrolling Loop past %d iterations would add more than %d nodes", i, maxUnrolledNodes)
+		}
+		if err := c.unrollStep(); err != nil {
+			return err
 		}
 		bind := map[string]string{
 			body.Inputs[0].Name: c.addConst(tensor.Scalar(int64(i))),
@@ -430,6 +450,9 @@ func (c *converter) unrollScan(sc scan, inputs []string, nState int, prefix stri
 	state := append([]string(nil), inputs[:nState]...)
 	scans := make([][]string, nScanOut)
 	for i := range iters {
+		if err := c.unrollStep(); err != nil {
+			return nil, err
+		}
 		bind := map[string]string{}
 		for j, v := range state {
 			bind[body.Inputs[j].Name] = v

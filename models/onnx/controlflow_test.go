@@ -165,3 +165,23 @@ func TestScan8PerBatch(t *testing.T) {
 	requireClose(t, out[0], tensor.MustFromSlice([]float32{6, 115}, 2, 1))
 	requireClose(t, out[1], tensor.MustFromSlice([]float32{1, 3, 6, 104, 109, 115}, 2, 3, 1))
 }
+
+// Nested loops multiply: the importer's budget of body copies stops a
+// hostile model before it allocates without bound.
+func TestNestedLoopBudget(t *testing.T) {
+	inner := &onnxpb.Graph{Name: "inner",
+		Inputs:  []onnxpb.ValueInfo{tin("j", onnxpb.Int64), tin("c", onnxpb.Bool), tin("a", onnxpb.Float, 1)},
+		Nodes:   []onnxpb.Node{node("Identity", []string{"c"}, []string{"c2"}), node("Neg", []string{"a"}, []string{"a2"})},
+		Outputs: []onnxpb.ValueInfo{tout("c2"), tout("a2")}}
+	outer := &onnxpb.Graph{Name: "outer",
+		Inputs: []onnxpb.ValueInfo{tin("i", onnxpb.Int64), tin("c", onnxpb.Bool), tin("a", onnxpb.Float, 1)},
+		Nodes: []onnxpb.Node{node("Identity", []string{"c"}, []string{"c2"}),
+			node("Loop", []string{"big", "", "a"}, []string{"a2"}, aGraph("body", inner))},
+		Outputs: []onnxpb.ValueInfo{tout("c2"), tout("a2")}}
+	m := model(13, []onnxpb.Node{node("Loop", []string{"big", "", "x"}, []string{"y"}, aGraph("body", outer))},
+		[]onnxpb.ValueInfo{tin("x", onnxpb.Float, 1)}, []onnxpb.ValueInfo{tout("y")},
+		initializer(t, "big", tensor.Scalar(int64(30000))))
+	e := importErr(t, m)
+	require.ErrorIs(t, e, ErrUnsupported)
+	require.Contains(t, e.Error(), "more than 16384 times")
+}

@@ -85,6 +85,7 @@ type converter struct {
 	known         map[string]*tensor.Tensor
 	specializable map[string]bool
 	preInit       map[string]*tensor.Tensor // decoded initializers, when specializing a template
+	unrolled      int                       // loop-body copies made, against maxUnrolledSteps
 
 	node     *onnxpb.Node // the ONNX node being converted
 	nodeName string
@@ -524,6 +525,9 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 		if knownOut != nil {
 			c.known[outNames[i]] = knownOut[i]
 		}
+	}
+	if len(c.art.Nodes) >= maxImportNodes {
+		return c.errorf(ErrUnsupported, "the imported graph would have more than %d nodes", maxImportNodes)
 	}
 	nodeName := c.nodeName
 	for c.nodes[nodeName] {

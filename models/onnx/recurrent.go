@@ -470,6 +470,9 @@ func (b *rnnBuild) direction(x string, d int, reverse bool, layout int) (y, last
 	}
 	outs := make([]string, b.seq)
 	for s := range b.seq {
+		if err := c.unrollStep(); err != nil {
+			return "", "", "", err
+		}
 		t := s
 		if reverse {
 			t = b.seq - 1 - s
