@@ -3,6 +3,8 @@ package runtime
 import (
 	"container/list"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,6 +57,23 @@ type Signature struct {
 	Dims   map[string]int
 	Values map[string]*tensor.Tensor
 }
+
+// Prober is implemented by a Specializer whose specializations may also
+// depend on values the graph computes from data (a Reshape target or a TopK
+// k derived from an input's contents, NonZero's result): the prefix of the
+// graph that computes them runs first, and the rest is specialized on the
+// values it produced.
+type Prober interface {
+	// Probe returns a static artifact that computes, from the template's
+	// inputs (in order, dims bound as in sig), the values the specialization
+	// for sig needs beyond sig, as its named outputs; or nil when sig is
+	// enough. The runtime runs it, adds its outputs to sig.Values by name,
+	// and asks again, at most MaxProbeStages times.
+	Probe(template *Artifact, sig Signature) (*Artifact, error)
+}
+
+// MaxProbeStages bounds how many probes one run of a template may need.
+const MaxProbeStages = 4
 
 // MaxValueInputElements bounds a value input: its values are part of the
 // cache key of every run.
@@ -179,6 +198,8 @@ type specCache struct {
 
 	hits, misses, evictions, failures int64
 	nanos                             int64 // time spent specializing and loading
+
+	probes *specCache // a Prober's probe models by signature so far (nil model: none needed)
 }
 
 type specEntry struct {
@@ -227,6 +248,9 @@ func (r *Runtime) loadTemplate(a *Artifact) (*Model, error) {
 		return nil, err
 	}
 	spec := &specCache{max: r.maxSpecs, lru: list.New(), entries: map[string]*list.Element{}}
+	if _, ok := a.Specializer.(Prober); ok {
+		spec.probes = &specCache{max: r.maxSpecs, lru: list.New(), entries: map[string]*list.Element{}}
+	}
 	for _, name := range a.Specializer.ValueInputs() {
 		spec.valueInputs = append(spec.valueInputs, slices.IndexFunc(a.Inputs, func(v ValueInfo) bool { return v.Name == name }))
 	}
@@ -251,16 +275,76 @@ func (m *Model) runTemplate(ctx context.Context, inputs []*tensor.Tensor, info *
 	if err != nil {
 		return nil, err
 	}
+	sig := Signature{Dims: make(map[string]int, len(pairs)), Values: map[string]*tensor.Tensor{}}
+	for _, p := range pairs {
+		sig.Dims[p.name] = p.size
+	}
 	for _, i := range m.spec.valueInputs {
 		key = appendValueKey(key, m.art.Inputs[i].Name, inputs[i])
+		sig.Values[m.art.Inputs[i].Name] = inputs[i]
 	}
-	inner, err := m.specialization(ctx, string(key), pairs, inputs)
+	if m.spec.probes != nil {
+		if key, err = m.runProbes(ctx, key, sig, inputs); err != nil {
+			return nil, err
+		}
+	}
+	inner, err := m.cached(ctx, m.spec, string(key), func() (*Model, error) { return m.specialize(ctx, string(key), sig) })
 	if err != nil {
 		return nil, err
 	}
 	defer inner.leave()
 	out, err := inner.runEntered(ctx, inputs, info)
 	return out, err
+}
+
+// runProbes runs the probes the signature needs, adding what they compute
+// to sig.Values and to the key (as a digest: a probed value may be large).
+func (m *Model) runProbes(ctx context.Context, key []byte, sig Signature, inputs []*tensor.Tensor) ([]byte, error) {
+	prober := m.art.Specializer.(Prober)
+	for stage := 0; ; stage++ {
+		k := string(key)
+		probe, err := m.cached(ctx, m.spec.probes, k, func() (*Model, error) {
+			art, err := prober.Probe(m.art, sig)
+			if err != nil || art == nil {
+				if err != nil {
+					err = &Error{Kind: ErrInvalidInput, Model: m.art.Name, Err: fmt.Errorf("probing for %s: %w", k, err)}
+				}
+				return nil, err
+			}
+			if stage == MaxProbeStages {
+				return nil, &Error{Kind: ErrInvalidInput, Model: m.art.Name,
+					Err: fmt.Errorf("probing for %s: more than %d probes needed", k, MaxProbeStages)}
+			}
+			art.Name = m.art.Name + "[" + k + "] probe"
+			return m.rt.Load(ctx, art)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if probe == nil {
+			return key, nil
+		}
+		out, err := probe.runEntered(ctx, inputs, &RunInfo{})
+		probe.leave()
+		if err != nil {
+			return nil, err
+		}
+		for i, o := range probe.art.Outputs {
+			sig.Values[o.Name] = out[i]
+			key = appendDigestKey(key, o.Name, out[i])
+		}
+	}
+}
+
+// appendDigestKey appends "name#<digest of dtype, shape and contents>;".
+func appendDigestKey(key []byte, name string, t *tensor.Tensor) []byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%v%v", t.DType(), t.Shape())
+	h.Write(t.Bytes())
+	key = append(key, name...)
+	key = append(key, '#')
+	key = hex.AppendEncode(key, h.Sum(nil)[:12])
+	return append(key, ';')
 }
 
 // appendValueKey appends "name=v0,v1,...;" to key.
@@ -286,15 +370,15 @@ func appendValueKey(key []byte, name string, t *tensor.Tensor) []byte {
 	return append(key, ';')
 }
 
-// specialization returns the loaded specialization for key, entered (the
-// caller must leave it), making it on a miss. Concurrent runs of one new
-// signature specialize it once.
-func (m *Model) specialization(ctx context.Context, key string, pairs []symBinding, inputs []*tensor.Tensor) (*Model, error) {
-	// A run that waited for another to make its specialization may find it
-	// evicted (and closed) by then when many signatures compete for the
-	// cache; it then tries again, a bounded number of times.
+// cached returns the loaded model for key in s, entered (the caller must
+// leave it), making it with build on a miss; a nil model (no error) is
+// cached too and returned as is. Concurrent runs of one new key build it once.
+func (m *Model) cached(ctx context.Context, s *specCache, key string, build func() (*Model, error)) (*Model, error) {
+	// A run that waited for another to build its model may find it evicted
+	// (and closed) by then when many signatures compete for the cache; it
+	// then tries again, a bounded number of times.
 	for attempt := 1; ; attempt++ {
-		sm, err := m.specializationOnce(ctx, key, pairs, inputs)
+		sm, err := m.cachedOnce(ctx, s, key, build)
 		if !errors.Is(err, errEvictedWhileWaiting) || attempt == 8 {
 			return sm, err
 		}
@@ -303,14 +387,13 @@ func (m *Model) specialization(ctx context.Context, key string, pairs []symBindi
 
 var errEvictedWhileWaiting = errors.New("the specialization was evicted while this run waited for it (raise WithMaxSpecializations)")
 
-func (m *Model) specializationOnce(ctx context.Context, key string, pairs []symBinding, inputs []*tensor.Tensor) (*Model, error) {
-	s := m.spec
+func (m *Model) cachedOnce(ctx context.Context, s *specCache, key string, build func() (*Model, error)) (*Model, error) {
 	s.mu.Lock()
 	if el, ok := s.entries[key]; ok {
 		e := el.Value.(*specEntry)
 		select {
 		case <-e.ready:
-			if e.err == nil && e.model.enter() {
+			if e.err == nil && (e.model == nil || e.model.enter()) {
 				s.hits++
 				s.lru.MoveToFront(el)
 				s.mu.Unlock()
@@ -320,7 +403,7 @@ func (m *Model) specializationOnce(ctx context.Context, key string, pairs []symB
 		}
 		s.misses++
 		s.mu.Unlock()
-		select { // another run is specializing this signature
+		select { // another run is building this key's model
 		case <-e.ready:
 		case <-ctx.Done():
 			return nil, &Error{Kind: ErrBackend, Model: m.art.Name, Mode: ModeTimeout,
@@ -329,7 +412,7 @@ func (m *Model) specializationOnce(ctx context.Context, key string, pairs []symB
 		if e.err != nil {
 			return nil, e.err
 		}
-		if !e.model.enter() {
+		if e.model != nil && !e.model.enter() {
 			return nil, &Error{Kind: ErrBackend, Model: m.art.Name, Err: errEvictedWhileWaiting}
 		}
 		return e.model, nil
@@ -341,7 +424,7 @@ func (m *Model) specializationOnce(ctx context.Context, key string, pairs []symB
 	s.mu.Unlock()
 
 	start := time.Now()
-	model, err := m.specialize(ctx, key, pairs, inputs)
+	model, err := build()
 	var evicted []*Model
 	s.mu.Lock()
 	s.nanos += int64(time.Since(start))
@@ -351,7 +434,9 @@ func (m *Model) specializationOnce(ctx context.Context, key string, pairs []symB
 		s.lru.Remove(el)
 		delete(s.entries, key)
 	} else {
-		model.enter() // for this run, before anyone can evict it
+		if model != nil {
+			model.enter() // for this run, before anyone can evict it
+		}
 		for tries := s.lru.Len(); s.lru.Len() > s.max && tries > 0; tries-- {
 			old := s.lru.Back().Value.(*specEntry)
 			select {
@@ -381,14 +466,7 @@ func (m *Model) specializationOnce(ctx context.Context, key string, pairs []symB
 }
 
 // specialize makes, checks and loads the static artifact of one signature.
-func (m *Model) specialize(ctx context.Context, key string, pairs []symBinding, inputs []*tensor.Tensor) (*Model, error) {
-	sig := Signature{Dims: make(map[string]int, len(pairs)), Values: map[string]*tensor.Tensor{}}
-	for _, p := range pairs {
-		sig.Dims[p.name] = p.size
-	}
-	for _, i := range m.spec.valueInputs {
-		sig.Values[m.art.Inputs[i].Name] = inputs[i]
-	}
+func (m *Model) specialize(ctx context.Context, key string, sig Signature) (*Model, error) {
 	fail := func(err error) error {
 		e := &Error{Kind: ErrInvalidInput, Model: m.art.Name, Err: fmt.Errorf("specializing for %s: %w", key, err)}
 		var inner *Error
@@ -456,9 +534,17 @@ func (m *Model) checkSpecialized(art *Artifact) error {
 	return nil
 }
 
-// closeSpecializations closes every loaded specialization of a template model.
+// closeSpecializations closes every loaded specialization (and probe) of a
+// template model.
 func (m *Model) closeSpecializations() error {
-	s := m.spec
+	err := closeCache(m.spec)
+	if m.spec.probes != nil {
+		err = errors.Join(err, closeCache(m.spec.probes))
+	}
+	return err
+}
+
+func closeCache(s *specCache) error {
 	s.mu.Lock()
 	var models []*Model
 	for el := s.lru.Front(); el != nil; el = el.Next() {

@@ -252,12 +252,12 @@ func (c *converter) addGraphInput(in onnxpb.ValueInfo) error {
 	c.emitted[in.Name] = true
 	if valueCandidate(c.art.Inputs[len(c.art.Inputs)-1]) {
 		c.specializable[in.Name] = true
-		if t, ok := c.opt.values[in.Name]; ok {
-			if t.DType() != d || !t.Shape().Equal(vt.a) {
-				return fail(ErrInvalidModel, "value %v%v does not match the declaration %v%v", t.DType(), t.Shape(), d, vt.a)
-			}
-			c.known[in.Name] = t
+	}
+	if t, ok := c.opt.values[in.Name]; ok {
+		if t.DType() != d || !t.Shape().Equal(vt.a) {
+			return fail(ErrInvalidModel, "value %v%v does not match the declaration %v%v", t.DType(), t.Shape(), d, vt.a)
 		}
+		c.known[in.Name] = t
 	}
 	return nil
 }
@@ -524,6 +524,13 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 		}
 		if knownOut != nil {
 			c.known[outNames[i]] = knownOut[i]
+		}
+		if t, ok := c.opt.values[outNames[i]]; ok {
+			// A value a probe computed from data for this run.
+			if t.DType() != outA[i].DType || !t.Shape().Equal(outA[i].Shape) {
+				return fmt.Errorf("probed value %q is %v%v, the graph makes %v", outNames[i], t.DType(), t.Shape(), outA[i])
+			}
+			c.known[outNames[i]] = t
 		}
 	}
 	if len(c.art.Nodes) >= maxImportNodes {

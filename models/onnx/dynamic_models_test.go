@@ -409,3 +409,47 @@ func requireSame(t *testing.T, got, want *tensor.Tensor) {
 	cmp := tensor.Compare(got, want, tensor.Tolerance{})
 	require.True(t, cmp.Equal, "%v", cmp)
 }
+
+// --- shapes computed from data: the prefix runs first --------------------------
+
+// A Reshape whose row count is the sum of a float mask: a value computed
+// from data decides the shape, so each run first runs the graph up to it
+// (a probe), then the rest is specialized on the value it produced.
+func TestDynamicShapeFromData(t *testing.T) {
+	data := dynModel(t, []onnxpb.Node{
+		dynNode("ReduceSum", []string{"mask", "axes0"}, "rows_f", onnxpb.Attribute{Name: "keepdims", Type: onnxpb.AttrInt, I: 1}),
+		dynNode("Cast", []string{"rows_f"}, "rows", onnxpb.Attribute{Name: "to", Type: onnxpb.AttrInt, I: int64(onnxpb.Int64)}),
+		dynNode("Concat", []string{"rows", "minus1"}, "target", onnxpb.Attribute{Name: "axis", Type: onnxpb.AttrInt, I: 0}),
+		dynNode("Reshape", []string{"x", "target"}, "y"),
+	}, []onnxpb.ValueInfo{dynIn("x", onnxpb.Float, 6), dynIn("mask", onnxpb.Float, 4)},
+		[]onnxpb.ValueInfo{dynIn("y", onnxpb.Float, "r", "c")},
+		dynInit(t, "axes0", tensor.MustFromSlice([]int64{0}, 1)),
+		dynInit(t, "minus1", tensor.MustFromSlice([]int64{-1}, 1)))
+	run := newDynRunner(t, data)
+	x := []float32{1, 2, 3, 4, 5, 6}
+	for _, tc := range []struct {
+		mask       []float32
+		rows, cols int
+	}{{[]float32{1, 1, 0, 0}, 2, 3}, {[]float32{1, 0, 1, 1}, 3, 2}, {[]float32{0, 1, 1, 0}, 2, 3}} {
+		want := tensor.MustFromSlice(x, tc.rows, tc.cols) // a reshape keeps the order
+		run.run(t, []*tensor.Tensor{want}, tensor.MustFromSlice(x, 6), tensor.MustFromSlice(tc.mask, 4))
+	}
+	// Two distinct row counts: two specializations, the third run reuses one.
+	run.requireSpecializations(t, 2)
+}
+
+// NonZero's output size is its input's count of nonzero elements.
+func TestDynamicNonZero(t *testing.T) {
+	data := dynModel(t, []onnxpb.Node{
+		dynNode("NonZero", []string{"x"}, "nz"),
+		dynNode("Shape", []string{"nz"}, "nz_shape"),
+	}, []onnxpb.ValueInfo{dynIn("x", onnxpb.Float, 2, 5)},
+		[]onnxpb.ValueInfo{dynIn("nz", onnxpb.Int64, 2, "n"), dynIn("nz_shape", onnxpb.Int64, 2)})
+	run := newDynRunner(t, data)
+	// Nonzeros of [[0 3 0 0 1] [2 0 0 0 0]]: (0,1), (0,4), (1,0), by hand.
+	x := tensor.MustFromSlice([]float32{0, 3, 0, 0, 1, 2, 0, 0, 0, 0}, 2, 5)
+	run.run(t, []*tensor.Tensor{tensor.MustFromSlice([]int64{0, 0, 1, 1, 4, 0}, 2, 3), tensor.MustFromSlice([]int64{2, 3}, 2)}, x)
+	none, err := tensor.New(tensor.Float32, 2, 5)
+	require.NoError(t, err)
+	run.run(t, []*tensor.Tensor{tensor.MustFromSlice([]int64{}, 2, 0), tensor.MustFromSlice([]int64{2, 0}, 2)}, none)
+}

@@ -98,7 +98,8 @@ type Options struct {
 	// to read files next to the model, refusing paths that leave its directory.
 	External onnxpb.ExternalLoader
 
-	values     map[string]*tensor.Tensor // value inputs' values, when specializing
+	values     map[string]*tensor.Tensor // value inputs' and probed values, when specializing
+	probing    bool                      // values computed from data may be probed per run
 	noTemplate bool                      // tests: report what would make a template as the error
 }
 
@@ -149,6 +150,7 @@ func ImportModel(m *onnxpb.Model, opt Options) (*runtime.Artifact, error) {
 	if err := checkDims(name, m.Graph, opt.Dims); err != nil {
 		return nil, err
 	}
+	opt.probing = true // shape decisions computed from data make a template that probes them per run
 	c := newConverter(name, opset, opt)
 	return c.convert(m)
 }

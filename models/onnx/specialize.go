@@ -28,7 +28,20 @@ var (
 	errNeedsDims = errors.New("the graph's shapes depend on the sizes of its symbolic dimensions (bind them with Options.Dims, or load the model as it is: each run then binds them)")
 	// errNeedsValue: a shape decision depends on the value of a value input.
 	errNeedsValue = errors.New("the graph's shapes depend on the values of its small inputs")
+	// errNeedsData: a shape decision depends on a value computed from data;
+	// a *needsData names it.
+	errNeedsData = errors.New("the graph's shapes depend on values it computes from data")
 )
+
+// needsData is errNeedsData for one value: a probe computes it per run.
+type needsData struct{ value string }
+
+func (e *needsData) Error() string {
+	return fmt.Sprintf("%v (%q): each run computes it first, then specializes the rest", errNeedsData, e.value)
+}
+
+// Is makes errors.Is(err, errNeedsData) match.
+func (e *needsData) Is(target error) bool { return target == errNeedsData }
 
 // SpecializerKind is the runtime.Specializer kind of ONNX templates.
 const SpecializerKind = "onnx"
@@ -40,7 +53,8 @@ func init() {
 // needsSpecialization reports whether an import error goes away for a
 // concrete input signature.
 func needsSpecialization(err error) bool {
-	return errors.Is(err, errProbe) || errors.Is(err, errNeedsDims) || errors.Is(err, errNeedsValue)
+	return errors.Is(err, errProbe) || errors.Is(err, errNeedsDims) || errors.Is(err, errNeedsValue) ||
+		errors.Is(err, errNeedsData)
 }
 
 // valueCandidate reports whether a graph input may decide shapes by its
@@ -71,6 +85,9 @@ func valueCandidate(in runtime.ValueInfo) bool {
 func (c *converter) notKnown(i int, msg string) error {
 	if c.specializable[c.in(i)] {
 		return c.inputErrorf(i, ErrUnsupported, "%s: %w", msg, errNeedsValue)
+	}
+	if c.opt.probing {
+		return c.inputErrorf(i, ErrUnsupported, "%s: %w", msg, &needsData{value: c.in(i)})
 	}
 	return c.inputErrorf(i, ErrUnsupported, "%s", msg)
 }
@@ -206,13 +223,39 @@ func (s *specializer) Kind() string { return SpecializerKind }
 // ValueInputs names the graph inputs whose values key the specializations.
 func (s *specializer) ValueInputs() []string { return s.valueInputs }
 
+// Probe converts the kept graph for sig; when a shape decision needs a value
+// the graph computes from data, it returns the graph converted so far with
+// that value as its output (the runtime runs it and specializes with the
+// value known), else nil.
+func (s *specializer) Probe(tpl *runtime.Artifact, sig runtime.Signature) (*runtime.Artifact, error) {
+	c := newConverter(tpl.Name, s.opset, Options{Name: tpl.Name, Dims: sig.Dims, values: sig.Values, probing: true})
+	c.preInit = tpl.Initializers
+	_, err := c.convertGraph(s.model)
+	var need *needsData
+	if !errors.As(err, &need) {
+		return nil, nil // converts (or fails the same way in Specialize, which reports it)
+	}
+	if _, ok := c.types[need.value]; !ok {
+		return nil, err
+	}
+	c.node, c.nodeName = nil, ""
+	c.materialize(need.value)
+	probe := &runtime.Artifact{Name: tpl.Name + " probe", Inputs: c.art.Inputs, Nodes: c.art.Nodes,
+		Initializers: c.art.Initializers, Metadata: map[string]string{"onnx_probe": need.value},
+		Outputs: []runtime.ValueInfo{{Name: need.value}}}
+	if err := probe.Validate(); err != nil {
+		return nil, err
+	}
+	return probe, nil
+}
+
 // MarshalBinary encodes the kept ONNX model.
 func (s *specializer) MarshalBinary() ([]byte, error) { return onnxpb.EncodeModel(s.model) }
 
 // Specialize imports the kept graph again with every symbolic dim bound and
 // the value inputs' values known, sharing the template's weights.
 func (s *specializer) Specialize(tpl *runtime.Artifact, sig runtime.Signature) (*runtime.Artifact, error) {
-	c := newConverter(tpl.Name, s.opset, Options{Name: tpl.Name, Dims: sig.Dims, values: sig.Values})
+	c := newConverter(tpl.Name, s.opset, Options{Name: tpl.Name, Dims: sig.Dims, values: sig.Values, probing: true})
 	c.preInit = tpl.Initializers
 	art, err := c.convertGraph(s.model)
 	if err != nil {
