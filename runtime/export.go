@@ -106,6 +106,8 @@ func (t *Telemetry) WritePrometheus(w io.Writer) error {
 		spec(func(sp SpecializationStats) float64 { return float64(sp.Loaded) }))
 	metric("backplane_specialization_seconds_total", "counter", "Time spent specializing and loading.",
 		spec(func(sp SpecializationStats) float64 { return sp.Time.Seconds() }))
+	metric("backplane_specialization_probe_misses_total", "counter", "Probes made for shapes computed from data.",
+		spec(func(sp SpecializationStats) float64 { return float64(sp.ProbeMisses) }))
 	mem := s.Memory
 	gauge := func(name, help string, v float64) {
 		metric(name, "gauge", help, func(emit func(string, float64)) { emit("", v) })

@@ -223,13 +223,25 @@ type SpecializationStats struct {
 	Loaded int
 	// Time is the time spent specializing and loading.
 	Time time.Duration
+	// ProbeHits and ProbeMisses count probe lookups (a Prober's template,
+	// for shapes computed from data): each run looks up a probe for its
+	// signature, then again with each probed value added, until none is
+	// needed; a hit finds the answer loaded, a miss asks the Prober.
+	ProbeHits, ProbeMisses int64
 }
 
 func (s *specCache) stats(model string) SpecializationStats {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return SpecializationStats{Model: model, Hits: s.hits, Misses: s.misses, Evictions: s.evictions,
+	st := SpecializationStats{Model: model, Hits: s.hits, Misses: s.misses, Evictions: s.evictions,
 		Failures: s.failures, Loaded: s.lru.Len(), Time: time.Duration(s.nanos)}
+	s.mu.Unlock()
+	if s.probes != nil {
+		p := s.probes.stats(model)
+		st.ProbeHits, st.ProbeMisses = p.Hits, p.Misses
+		st.Failures += p.Failures
+		st.Time += p.Time
+	}
+	return st
 }
 
 // Specializations returns the model's specialization counters; ok is false

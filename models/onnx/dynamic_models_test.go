@@ -436,6 +436,14 @@ func TestDynamicShapeFromData(t *testing.T) {
 	}
 	// Two distinct row counts: two specializations, the third run reuses one.
 	run.requireSpecializations(t, 2)
+	for b, m := range run.models {
+		sp, _ := m.Specializations()
+		// Lookups per run: the probe (made once, then found), then "is
+		// another needed?" for the row count it produced (asked once per
+		// distinct count).
+		require.Equal(t, int64(1+2), sp.ProbeMisses, b)
+		require.Equal(t, int64(2+1), sp.ProbeHits, b)
+	}
 }
 
 // NonZero's output size is its input's count of nonzero elements.
