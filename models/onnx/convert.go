@@ -56,9 +56,38 @@ func register(opType string, m mapper) {
 	mappers[opType] = m
 }
 
+// fallbacks map ONNX op types by composition when no mapper onto a
+// dedicated catalog op is registered (see registerFallback).
+var fallbacks = map[string]mapper{}
+
+// registerFallback installs a mapper used only while no register call
+// claims opType: a composition of catalog ops that a dedicated catalog op,
+// once added, supersedes without a conflict at init.
+func registerFallback(opType string, m mapper) {
+	if _, dup := fallbacks[opType]; dup {
+		panic("onnx: duplicate fallback mapper for " + opType)
+	}
+	fallbacks[opType] = m
+}
+
+// lookupMapper returns the mapper of an ONNX op type, preferring a
+// registered one over a fallback.
+func lookupMapper(opType string) (mapper, bool) {
+	if m, ok := mappers[opType]; ok {
+		return m, true
+	}
+	m, ok := fallbacks[opType]
+	return m, ok
+}
+
 // SupportedOps returns the ONNX op types the importer maps, sorted.
 func SupportedOps() []string {
 	names := slices.Collect(maps.Keys(mappers))
+	for op := range fallbacks {
+		if _, ok := mappers[op]; !ok {
+			names = append(names, op)
+		}
+	}
 	slices.Sort(names)
 	return names
 }
@@ -291,7 +320,7 @@ func (c *converter) convertNode(i int, n *onnxpb.Node) error {
 	if n.Domain != "" && n.Domain != "ai.onnx" {
 		return c.errorf(ErrUnsupported, "op domain %q (only the default ONNX domain is supported)", n.Domain)
 	}
-	m, ok := mappers[n.OpType]
+	m, ok := lookupMapper(n.OpType)
 	if !ok {
 		return c.errorf(ErrUnsupported, "op type %q is not supported (supported: %s)", n.OpType, strings.Join(SupportedOps(), " "))
 	}

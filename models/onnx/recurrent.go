@@ -17,10 +17,12 @@ import (
 // linear_before_reset; clip; layout 0 and 1; sequence_lens known at import
 // (per-batch masks) for the forward direction.
 
+// They are fallbacks: dedicated lstm, gru and rnn catalog ops, when a
+// mapper onto them is registered, take precedence.
 func init() {
-	register("RNN", func(c *converter, n *onnxpb.Node) error { return c.recurrent(rnnSimple) })
-	register("GRU", func(c *converter, n *onnxpb.Node) error { return c.recurrent(rnnGRU) })
-	register("LSTM", func(c *converter, n *onnxpb.Node) error { return c.recurrent(rnnLSTM) })
+	registerFallback("RNN", func(c *converter, n *onnxpb.Node) error { return c.recurrent(rnnSimple) })
+	registerFallback("GRU", func(c *converter, n *onnxpb.Node) error { return c.recurrent(rnnGRU) })
+	registerFallback("LSTM", func(c *converter, n *onnxpb.Node) error { return c.recurrent(rnnLSTM) })
 }
 
 type rnnKind int
