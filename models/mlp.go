@@ -2,6 +2,8 @@ package models
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/runtime"
@@ -28,7 +30,13 @@ func MLP(cfg MLPConfig) (*runtime.Artifact, error) {
 	if cfg.Inputs <= 0 || cfg.Classes <= 0 {
 		return nil, fmt.Errorf("models: MLP needs positive Inputs and Classes, got %d and %d", cfg.Inputs, cfg.Classes)
 	}
-	b := runtime.NewBuilder(fmt.Sprintf("mlp-%d-%v-%d", cfg.Inputs, cfg.Hidden, cfg.Classes))
+	// e.g. "mlp-784-256x128-10": no spaces or brackets, so the name is one
+	// shell word and one Prometheus label value without quoting trouble.
+	name := fmt.Sprintf("mlp-%d-%s-%d", cfg.Inputs, joinInts(cfg.Hidden, "x"), cfg.Classes)
+	if len(cfg.Hidden) == 0 {
+		name = fmt.Sprintf("mlp-%d-%d", cfg.Inputs, cfg.Classes)
+	}
+	b := runtime.NewBuilder(name)
 	w := &weights{b: b, seed: cfg.Seed}
 	h := b.Input("x", tensor.Float32, batchDim(cfg.Batch), runtime.Static(cfg.Inputs))
 	width := cfg.Inputs
@@ -88,4 +96,13 @@ func SmallCNN(cfg SmallCNNConfig) (*runtime.Artifact, error) {
 		return nil, w.err
 	}
 	return b.Build()
+}
+
+// joinInts joins the decimal forms of v with sep ("" for no values).
+func joinInts(v []int, sep string) string {
+	parts := make([]string, len(v))
+	for i, n := range v {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, sep)
 }

@@ -162,7 +162,11 @@ func (op *Op) infer(in []Type, a Attrs) ([]Type, error) {
 			return nil, InputErrorf(i, "%v", err)
 		}
 	}
-	return op.Infer(in, a)
+	out, err := op.Infer(in, a)
+	if err != nil {
+		return nil, err
+	}
+	return out, checkOutputs(out)
 }
 
 func (op *Op) checkArity(in []Type) error {

@@ -74,7 +74,7 @@ func Lookup(name string) (Backend, bool) {
 // DefaultPreference is the static order in which backends are tried when
 // there is no telemetry yet: the fastest engines first, the reference last.
 // Registered backends not listed here come after the listed ones but before "ref".
-var DefaultPreference = []string{"coreml", "xla", "gomlx", "ref"}
+var DefaultPreference = []string{"coreml", "xla", "cpu", "gomlx", "ref"}
 
 // Backends returns every registered backend in preference order.
 func Backends() []Backend {

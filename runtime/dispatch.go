@@ -31,8 +31,15 @@ type Policy struct {
 
 	explorePeriod uint64 // runs per exploration; 0 = off
 	// NoNumericCheck turns off the scan of float outputs for NaN and Inf.
-	// With the check on, a non-reference backend whose outputs hold them has
-	// failed with ModeNumeric and the request falls back.
+	// With the check on, NaN or Inf in a non-reference backend's outputs is
+	// judged, not refused by rule: when some input holds NaN or Inf the
+	// outputs are accepted (the data put them there); otherwise the same
+	// run is repeated on the reference backend and the outputs are accepted
+	// when they match it (NaN where it has NaN, the same infinities, the rest
+	// within the shadow tolerance) and are a ModeNumeric failure otherwise.
+	// After NonFiniteTrust agreeing judgements for a (model, backend) only
+	// one run in NonFiniteSample is judged. A model without the reference
+	// backend among its candidates cannot be judged: its outputs are accepted.
 	NoNumericCheck bool
 }
 
@@ -109,11 +116,12 @@ func WithBreaker(c BreakerConfig) Option {
 // candidate is one capable backend of a model: prepared on first use, with
 // its own telemetry and circuit breaker.
 type candidate struct {
-	backend Backend
-	name    string
-	isRef   bool
-	stats   backendStats
-	breaker *breaker
+	backend  Backend
+	name     string
+	isRef    bool
+	stats    backendStats
+	breaker  *breaker
+	settings Settings // the runtime's, handed to Prepare
 
 	mu       sync.Mutex                  // serialises Prepare
 	prepared atomic.Pointer[preparedBox] // set once Prepare succeeded
@@ -151,7 +159,7 @@ func (c *candidate) prepare(ctx context.Context, a *Artifact) (Prepared, error) 
 		return p, nil
 	}
 	start := time.Now()
-	p, err := prepareRecovered(ctx, c.backend, a)
+	p, err := prepareRecovered(ContextWithSettings(ctx, c.settings), c.backend, a)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +245,7 @@ func (m *Model) pickExploration(run uint64, n int) int {
 
 // dispatch runs the request down the ordered candidates until one succeeds.
 // Attempts are allocated only when something fails.
-func (m *Model) dispatch(ctx context.Context, inputs []*tensor.Tensor, want []outType, info *RunInfo) ([]*tensor.Tensor, error) {
+func (m *Model) dispatch(ctx context.Context, inputs []*tensor.Tensor, want []outType, cost *runCost, info *RunInfo) ([]*tensor.Tensor, error) {
 	run := m.runs.Add(1)
 	if run%reorderEvery == 0 {
 		m.reorder()
@@ -267,35 +275,48 @@ func (m *Model) dispatch(ctx context.Context, inputs []*tensor.Tensor, want []ou
 			continue
 		}
 		tried = true
-		out, err := m.try(ctx, c, inputs, want)
+		out, err := m.try(ctx, c, inputs, want, cost)
 		if err == nil {
 			info.Backend = c.name
 			return out, nil
 		}
 		info.Attempts = append(info.Attempts, Attempt{Backend: c.name, Mode: failureMode(ctx, err, ModeRuntime), Err: err})
+		if isInputDataError(err) {
+			return nil, err // the request's data: every backend would refuse it
+		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return nil, &DispatchError{Model: m.art.Name, Attempts: info.Attempts}
+	return nil, &DispatchError{Model: m.art.Name, Attempts: info.Attempts, Context: ctx.Err()}
 }
 
 // try runs the request on one candidate, recovering panics, checking the
 // outputs, and recording the outcome in telemetry and the breaker.
-func (m *Model) try(ctx context.Context, c *candidate, inputs []*tensor.Tensor, want []outType) ([]*tensor.Tensor, error) {
+func (m *Model) try(ctx context.Context, c *candidate, inputs []*tensor.Tensor, want []outType, cost *runCost) ([]*tensor.Tensor, error) {
 	p, err := c.prepare(ctx, m.art)
 	if err != nil {
 		mode := failureMode(ctx, err, ModeCompile)
 		m.recordFailure(ctx, c, mode)
 		return nil, m.backendError(c, mode, err)
 	}
+	release, err := m.reserveBackend(c, p, cost)
+	if err != nil { // the budget refused: not the backend's failure
+		c.breaker.release()
+		return nil, err
+	}
+	defer release()
 	if err := ctx.Err(); err != nil {
 		c.breaker.release()
 		return nil, m.backendError(c, ModeTimeout, err)
 	}
 	start := time.Now()
-	out, err := runRecovered(ctx, p, inputs, c.name)
+	out, err := m.runSupervised(ctx, c, p, inputs)
 	d := time.Since(start)
+	if err != nil && isInputDataError(err) {
+		m.inputDataFailure(ctx, c)
+		return nil, err
+	}
 	if err != nil {
 		mode := failureMode(ctx, err, ModeRuntime)
 		m.recordFailure(ctx, c, mode)
@@ -307,8 +328,10 @@ func (m *Model) try(ctx context.Context, c *candidate, inputs []*tensor.Tensor, 
 	}
 	if !c.isRef && !m.rt.policy.NoNumericCheck {
 		if i := nonFiniteOutput(out); i >= 0 {
-			m.recordFailure(ctx, c, ModeNumeric)
-			return nil, m.backendError(c, ModeNumeric, fmt.Errorf("output %q holds NaN or Inf", m.art.Outputs[i].Name))
+			if err := m.judgeNonFinite(ctx, c, inputs, out, i); err != nil {
+				m.recordFailure(ctx, c, ModeNumeric)
+				return nil, m.backendError(c, ModeNumeric, err)
+			}
 		}
 	}
 	c.stats.recordSuccess(d, tensorBytes(inputs), tensorBytes(out))

@@ -70,29 +70,77 @@ type Error struct {
 	Err     error       // underlying cause, may be nil
 }
 
-// Error formats the kind, then every context field that is set, then the cause.
-func (e *Error) Error() string {
+// Error formats the kind, then every context field that is set, then the
+// cause. The "backplane:" prefix appears once, however deep the nesting.
+func (e *Error) Error() string { return "backplane: " + e.describe(errContext{}) }
+
+// errContext is what an enclosing error has already said: a nested error
+// leaves out the model, backend and failure mode its parent named.
+type errContext struct {
+	model, backend string
+	mode           FailureMode
+}
+
+// describe formats e without the package prefix, leaving out what ctx names.
+func (e *Error) describe(ctx errContext) string {
 	var b strings.Builder
-	b.WriteString("backplane: ")
 	if e.Kind != nil {
 		b.WriteString(e.Kind.Error())
 	}
+	model, backend := e.Model, e.Backend
+	if model == ctx.model {
+		model = ""
+	}
+	if backend == ctx.backend {
+		backend = ""
+	}
 	parts := []struct{ k, v string }{
-		{"model", e.Model}, {"backend", e.Backend}, {"node", e.Node}, {"op", e.Op}, {"input", e.Input},
+		{"model", model}, {"backend", backend}, {"node", e.Node}, {"op", e.Op}, {"input", e.Input},
+	}
+	sep := ", "
+	if b.Len() == 0 {
+		sep = ""
 	}
 	for _, p := range parts {
 		if p.v != "" {
-			fmt.Fprintf(&b, ", %s %q", p.k, p.v)
+			fmt.Fprintf(&b, "%s%s %q", sep, p.k, p.v)
+			sep = ", "
 		}
 	}
-	if e.Mode != "" {
+	if e.Mode != "" && e.Mode != ctx.mode {
 		fmt.Fprintf(&b, " [%s]", e.Mode)
 	}
 	if e.Err != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		inner := errContext{model: firstNonEmpty(e.Model, ctx.model), backend: firstNonEmpty(e.Backend, ctx.backend),
+			mode: e.Mode}
+		if inner.mode == "" {
+			inner.mode = ctx.mode
+		}
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(describeNested(e.Err, inner))
 	}
 	return b.String()
+}
+
+// describeNested formats a cause: an *Error (or *DispatchError) without the
+// prefix and the context its parent gave, anything else as it is.
+func describeNested(err error, ctx errContext) string {
+	switch x := err.(type) {
+	case *Error:
+		return x.describe(ctx)
+	case *DispatchError:
+		return x.describe()
+	}
+	return err.Error()
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // Is reports whether target is e's kind, so errors.Is(err, ErrInvalidInput) works.
@@ -110,36 +158,64 @@ type Attempt struct {
 }
 
 // DispatchError is returned when no backend produced a result: it lists every
-// backend tried, in order, with why it failed. It matches ErrNoBackend.
+// backend tried, in order, with why it failed. It matches ErrNoBackend, unless
+// the request ended because its context was cancelled or its deadline passed:
+// then it matches that context error (context.Canceled or
+// context.DeadlineExceeded) instead, since no backend was at fault.
 type DispatchError struct {
 	Model    string
 	Attempts []Attempt
+	// Context is the context's error when the request's context ended before
+	// a backend succeeded; nil otherwise.
+	Context error
 }
 
 // Error lists every attempt with its backend, failure mode and error.
-func (e *DispatchError) Error() string {
+func (e *DispatchError) Error() string { return "backplane: " + e.describe() }
+
+func (e *DispatchError) describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "backplane: %v, model %q", ErrNoBackend, e.Model)
-	if len(e.Attempts) == 0 {
-		b.WriteString(": no backend is registered (import backplane/backends/ref or backends/all)")
+	if e.Context != nil {
+		fmt.Fprintf(&b, "model %q: %v", e.Model, e.Context)
+		if len(e.Attempts) > 0 {
+			b.WriteString(" (tried ")
+		}
+	} else {
+		fmt.Fprintf(&b, "%v, model %q", ErrNoBackend, e.Model)
+		if len(e.Attempts) == 0 {
+			b.WriteString(": " + noneRegisteredHint)
+		}
 	}
 	for i, a := range e.Attempts {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
+		switch {
+		case i > 0:
 			b.WriteString("; ")
+		case e.Context == nil:
+			b.WriteString(": ")
 		}
-		fmt.Fprintf(&b, "%s [%s]: %v", a.Backend, a.Mode, a.Err)
+		fmt.Fprintf(&b, "%s [%s]", a.Backend, a.Mode)
+		if a.Err != nil {
+			b.WriteString(": ")
+			b.WriteString(describeNested(a.Err, errContext{model: e.Model, backend: a.Backend, mode: a.Mode}))
+		}
+	}
+	if e.Context != nil && len(e.Attempts) > 0 {
+		b.WriteString(")")
 	}
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrNoBackend) true.
-func (e *DispatchError) Is(target error) bool { return target == ErrNoBackend }
+// Is makes errors.Is(err, ErrNoBackend) true when the request was not
+// cancelled (see DispatchError).
+func (e *DispatchError) Is(target error) bool { return target == ErrNoBackend && e.Context == nil }
 
-// Unwrap returns each attempt's error, so errors.Is/As can look inside.
+// Unwrap returns the context's error, if any, and each attempt's error, so
+// errors.Is/As can look inside.
 func (e *DispatchError) Unwrap() []error {
-	errs := make([]error, 0, len(e.Attempts))
+	errs := make([]error, 0, len(e.Attempts)+1)
+	if e.Context != nil {
+		errs = append(errs, e.Context)
+	}
 	for _, a := range e.Attempts {
 		if a.Err != nil {
 			errs = append(errs, a.Err)

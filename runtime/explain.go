@@ -101,7 +101,7 @@ func (d Decision) String() string {
 		fmt.Fprintf(&b, "  %d. %-8s %s\n", i+1, c.Backend, c.Reason)
 	}
 	for _, s := range d.Skipped {
-		fmt.Fprintf(&b, "  -  %-8s skipped at load [%s]: %v\n", s.Backend, s.Mode, s.Err)
+		fmt.Fprintf(&b, "  -  %-8s skipped at load [%s]: %s\n", s.Backend, s.Mode, Brief(s.Err))
 	}
 	return b.String()
 }

@@ -31,7 +31,8 @@ type Model struct {
 	runs   atomic.Uint64                // runs started, to pace reorder
 	shadow *shadowChecker               // nil unless shadow parity is on
 
-	spec *specCache // set for a template: the loaded specializations
+	spec          *specCache                // set for a template: the loaded specializations
+	sharedWeights map[string]*tensor.Tensor // a specialization's weights its template charged
 
 	sigMu    sync.Mutex
 	outTypes map[string][]outType // symbolic-dim binding -> output types
@@ -46,6 +47,10 @@ type Model struct {
 	closed   bool
 	closeErr chan struct{} // closed when the backends have been freed
 	err      error         // Close's result, valid after closeErr is closed
+
+	mem             modelMemory // reservations against the runtime's memory budget
+	nonFiniteStates sync.Map    // *candidate -> *nonFiniteState
+	sup             supervision // runs abandoned at their deadline, per backend
 }
 
 type outType = ops.Type
@@ -112,7 +117,12 @@ func (m *Model) runEntered(ctx context.Context, inputs []*tensor.Tensor, info *R
 	if err != nil {
 		return nil, err
 	}
-	return m.dispatch(ctx, inputs, want, info)
+	cost, release, err := m.reserveRun(inputs)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return m.dispatch(ctx, inputs, want, cost, info)
 }
 
 func checkOutputs(out []*tensor.Tensor, want []outType, a *Artifact) error {
@@ -298,10 +308,12 @@ func (m *Model) Close() error {
 	if m.shadow != nil {
 		m.shadow.close() // cancel and wait for shadow checks: they use the prepared models
 	}
+	m.sup.wait() // runs abandoned at their deadline still use the prepared models too
 	m.err = m.closePrepared()
 	if m.spec != nil {
 		m.err = errors.Join(m.err, m.closeSpecializations())
 	}
+	m.releaseMemory()
 	close(m.closeErr)
 	return m.err
 }

@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/backplane-ml/backplane/ops"
+	"github.com/backplane-ml/backplane/tensor"
 )
 
 // Runtime loads models onto a set of backends. It is safe for concurrent use.
@@ -30,6 +31,8 @@ type Runtime struct {
 	breakerCfg  BreakerConfig
 	shadowCfg   ShadowConfig
 	tel         Telemetry
+	settings    Settings // passed to Backend.Prepare; see WithThreads
+	budget      *Budget  // see WithMemoryBudget
 
 	mu     sync.Mutex
 	closed bool
@@ -40,7 +43,9 @@ type Runtime struct {
 type Option func(*Runtime) error
 
 // WithBackends restricts the runtime to the named backends, tried in the given
-// order. Each name must be registered when New is called.
+// order. Each name must be registered when New is called (else New returns a
+// *RegistryError, ErrNotRegistered); whether they can run here is checked at
+// Load, or up front by Runtime.Ping.
 func WithBackends(names ...string) Option {
 	return func(r *Runtime) error {
 		if len(names) == 0 {
@@ -53,7 +58,7 @@ func WithBackends(names ...string) Option {
 			}
 			seen[n] = true
 			if _, ok := Lookup(n); !ok {
-				return fmt.Errorf("runtime: backend %q is not registered (registered: %v)", n, registeredNames())
+				return registryError(n)
 			}
 		}
 		r.only = nil
@@ -118,6 +123,9 @@ func New(opts ...Option) (*Runtime, error) {
 			return nil, err
 		}
 	}
+	if r.budget == nil {
+		r.budget = NewBudget(0)
+	}
 	return r, nil
 }
 
@@ -136,6 +144,12 @@ func (r *Runtime) backends() []Backend {
 // *Error (invalid artifact) or a *DispatchError listing why each backend was
 // passed over.
 func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
+	return r.load(ctx, a, nil)
+}
+
+// load is Load; shared names a template's weights that a specialization
+// shares (the same tensors), which the template has charged to the budget.
+func (r *Runtime) load(ctx context.Context, a *Artifact, shared map[string]*tensor.Tensor) (*Model, error) {
 	if a == nil {
 		return nil, &Error{Kind: ErrInvalidArtifact, Err: errors.New("nil artifact")}
 	}
@@ -144,6 +158,9 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	r.mu.Unlock()
 	if closed {
 		return nil, &Error{Kind: ErrClosed, Model: a.Name, Err: errors.New("runtime is closed")}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, &DispatchError{Model: a.Name, Context: err}
 	}
 	if a.IsTemplate() {
 		return r.loadTemplate(a)
@@ -159,7 +176,7 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	if err := checkValueSizes(a, types, r.maxValBytes); err != nil {
 		return nil, &Error{Kind: ErrInvalidArtifact, Model: a.Name, Input: err.value, Mode: ModeMemory, Err: err}
 	}
-	m := &Model{rt: r, art: a, plan: plan, outTypes: map[string][]outType{}, closeErr: make(chan struct{})}
+	m := &Model{rt: r, art: a, plan: plan, outTypes: map[string][]outType{}, closeErr: make(chan struct{}), sharedWeights: shared}
 	if len(a.SymbolicDims()) == 0 {
 		m.static = make([]outType, len(a.Outputs))
 		for i, o := range a.Outputs {
@@ -167,6 +184,12 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 		}
 	}
 	m.idle = sync.NewCond(&m.lifeMu)
+	if len(r.backends()) == 0 {
+		return nil, &RegistryError{Model: a.Name}
+	}
+	if err := m.reserveWeights(); err != nil {
+		return nil, err
+	}
 	for _, b := range r.backends() {
 		if err := Availability(b); err != nil {
 			m.skipped = append(m.skipped, Attempt{Backend: b.Name(), Mode: ModeUnavailable, Err: err})
@@ -176,7 +199,9 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 			m.skipped = append(m.skipped, Attempt{Backend: b.Name(), Mode: ModeUnsupported, Err: err})
 			continue
 		}
-		m.cands = append(m.cands, newCandidate(b, &r.breakerCfg))
+		c := newCandidate(b, &r.breakerCfg)
+		c.settings = r.settings
+		m.cands = append(m.cands, c)
 	}
 	order := slices.Clone(m.cands)
 	m.order.Store(&order)
@@ -184,25 +209,33 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	// that cannot run anywhere instead of the first Run.
 	var tried []Attempt
 	ready := false
+	var readyCand *candidate
 	for _, c := range m.cands {
-		if _, err := m.prepareAtLoad(ctx, c); err != nil {
+		if _, err := m.prepareSupervised(ctx, c); err != nil {
 			tried = append(tried, Attempt{Backend: c.backend.Name(), Mode: failureMode(ctx, err, ModeCompile), Err: err})
 			if ctx.Err() != nil {
 				break
 			}
 			continue
 		}
-		ready = true
+		ready, readyCand = true, c
 		break
 	}
 	if !ready {
 		m.closePrepared()
-		return nil, &DispatchError{Model: a.Name, Attempts: append(slices.Clone(m.skipped), tried...)}
+		m.releaseMemory()
+		return nil, &DispatchError{Model: a.Name, Attempts: append(slices.Clone(m.skipped), tried...), Context: ctx.Err()}
+	}
+	if ctx.Err() != nil { // a cancelled Load returns no model, even one that got ready
+		m.closePrepared()
+		m.releaseMemory()
+		return nil, loadCancelled(m, readyCand, ctx, append(slices.Clone(m.skipped), tried...))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		m.closePrepared()
+		m.releaseMemory()
 		return nil, &Error{Kind: ErrClosed, Model: a.Name, Err: errors.New("runtime is closed")}
 	}
 	r.models[m] = struct{}{}

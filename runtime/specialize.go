@@ -268,11 +268,15 @@ func (r *Runtime) loadTemplate(a *Artifact) (*Model, error) {
 	}
 	m := &Model{rt: r, art: a, spec: spec, closeErr: make(chan struct{})}
 	m.idle = sync.NewCond(&m.lifeMu)
+	if err := m.reserveWeights(); err != nil { // decoded once, shared by every specialization
+		return nil, err
+	}
 	order := []*candidate{}
 	m.order.Store(&order)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
+		m.releaseMemory()
 		return nil, &Error{Kind: ErrClosed, Model: a.Name, Err: errors.New("runtime is closed")}
 	}
 	r.models[m] = struct{}{}
@@ -328,7 +332,7 @@ func (m *Model) runProbes(ctx context.Context, key []byte, sig Signature, inputs
 					Err: fmt.Errorf("probing for %s: more than %d probes needed", k, MaxProbeStages)}
 			}
 			art.Name = m.art.Name + "[" + k + "] probe"
-			return m.rt.Load(ctx, art)
+			return m.rt.load(ctx, art, m.art.Initializers)
 		})
 		if err != nil {
 			return nil, err
@@ -498,7 +502,7 @@ func (m *Model) specialize(ctx context.Context, key string, sig Signature) (*Mod
 		return nil, fail(err)
 	}
 	art.Name = m.art.Name + "[" + key + "]"
-	inner, err := m.rt.Load(ctx, art)
+	inner, err := m.rt.load(ctx, art, m.art.Initializers)
 	if err != nil {
 		return nil, fail(err)
 	}

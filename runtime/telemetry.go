@@ -38,6 +38,8 @@ type backendStats struct {
 	bytesOut        atomic.Int64
 	shadowChecks    atomic.Int64
 	shadowDropped   atomic.Int64
+	inputErrors     atomic.Int64 // requests whose data the backend found invalid (not failures)
+	nonFiniteChecks atomic.Int64 // non-finite outputs judged against ref
 }
 
 // ewmaWeight is the weight of a new sample in the smoothed latency the
@@ -100,7 +102,13 @@ type BackendStats struct {
 	// ShadowChecks counts outputs re-checked on ref; ShadowDropped those
 	// sampled but skipped because the checker was busy.
 	ShadowChecks, ShadowDropped int64
-	Breaker                     BreakerSnapshot
+	// InputErrors counts requests whose data the backend found invalid for
+	// the model (ModeInputData): returned to the caller, not failures.
+	InputErrors int64
+	// NonFiniteChecks counts outputs holding NaN or Inf from finite inputs
+	// that were judged against the reference backend (see Policy).
+	NonFiniteChecks int64
+	Breaker         BreakerSnapshot
 }
 
 // SuccessRate is Successes/Runs, or 1 before any run.
@@ -178,7 +186,8 @@ func (c *candidate) snapshot(model string, now time.Time) BackendStats {
 	b := BackendStats{Model: model, Backend: c.backend.Name(), Runs: s.runs.Load(), Successes: s.successes.Load(),
 		Latency: s.latency.summary(), Smoothed: s.ewma(), Compiles: s.compiles.Load(),
 		CompileTime: time.Duration(s.compileNanos.Load()), BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(),
-		ShadowChecks: s.shadowChecks.Load(), ShadowDropped: s.shadowDropped.Load(), Breaker: c.breaker.snapshot(now)}
+		ShadowChecks: s.shadowChecks.Load(), ShadowDropped: s.shadowDropped.Load(),
+		InputErrors: s.inputErrors.Load(), NonFiniteChecks: s.nonFiniteChecks.Load(), Breaker: c.breaker.snapshot(now)}
 	for i, mode := range failureModes {
 		if n := s.failures[i].Load(); n > 0 {
 			if b.Failures == nil {

@@ -49,6 +49,9 @@ func (a *Artifact) Plan() (*Plan, error) {
 	if len(a.Outputs) == 0 {
 		return nil, fail("", "", "", "artifact declares no outputs")
 	}
+	if err := checkGraphLimits(a); err != nil {
+		return nil, err
+	}
 	producer := map[string]int{} // value name -> node index, or -1 for graph inputs and initializers
 	define := func(name string, by int) error {
 		if name == "" {

@@ -23,7 +23,10 @@ type Shape []int
 // Rank is the number of dimensions.
 func (s Shape) Rank() int { return len(s) }
 
-// Validate reports a negative dimension or an element count above MaxElements.
+// Validate reports a negative dimension, a dimension above MaxElements (even
+// next to a zero dimension: an empty tensor of such a shape turns into an
+// overflow as soon as an op changes the zero) or an element count above
+// MaxElements.
 func (s Shape) Validate() error {
 	_, err := s.checkedElements()
 	return err
@@ -34,6 +37,9 @@ func (s Shape) checkedElements() (int, error) {
 	for i, d := range s {
 		if d < 0 {
 			return 0, fmt.Errorf("%w: dimension %d of %v is negative", ErrShape, i, s)
+		}
+		if d > MaxElements {
+			return 0, fmt.Errorf("%w: dimension %d of %v is more than %d", ErrShape, i, s, MaxElements)
 		}
 		if d == 0 {
 			n = 0

@@ -7,6 +7,8 @@ package all
 import (
 	// Core ML: converts everywhere, runs on macOS with the bridge built in.
 	_ "github.com/backplane-ml/backplane/backends/coreml"
+	// The native CPU backend: Go and Go assembly kernels, no cgo.
+	_ "github.com/backplane-ml/backplane/backends/cpu"
 	// The reference backend: pure Go, always available.
 	_ "github.com/backplane-ml/backplane/backends/ref"
 	// GoMLX: "xla" (PJRT plugin, when one is installed) and "gomlx" (pure Go).

@@ -141,6 +141,15 @@ func newConverter(a *runtime.Artifact, p Precision, dry bool) (*converter, error
 // run maps every node in execution order, then makes sure every graph output
 // is defined by a layer.
 func (c *converter) run() error {
+	if len(c.a.Inputs) == 0 {
+		// Core ML's validator refuses a neural network without inputs
+		// (NeuralNetworkValidator.cpp); name the node that would come first.
+		var first *runtime.Node
+		if len(c.plan.Order) > 0 {
+			first = &c.a.Nodes[c.plan.Order[0]]
+		}
+		return c.unsupported(first, "", "the model has no inputs; a Core ML neural network needs at least one")
+	}
 	for _, in := range c.a.Inputs {
 		if err := c.checkValue(nil, in.Name); err != nil {
 			return err

@@ -218,6 +218,8 @@ type pbModel struct {
 	meta     map[string]string
 	mapping  int
 	layers   []pbLayer
+	desc     pb // the ModelDescription as stored, for the rule checker
+	nn       pb // the NeuralNetwork as stored
 }
 
 func decodeModel(t testing.TB, b []byte) pbModel {
@@ -245,6 +247,7 @@ func decodeModel(t testing.TB, b []byte) pbModel {
 		out.meta[e.str(1)] = e.str(2)
 	}
 	nn := m.msg(pbModelNN)
+	out.desc, out.nn = desc, nn
 	out.mapping = int(nn.uint(pbNNArrayMapping))
 	for _, l := range nn.msgs(pbNNLayers) {
 		pl := pbLayer{name: l.str(pbLayerName), inputs: l.strs(pbLayerInput), outputs: l.strs(pbLayerOutput)}

@@ -38,6 +38,14 @@
 // dimensions. CheckSupport accepts symbolic dimensions, since the answer does
 // not depend on their size.
 //
+// # Models Core ML accepts
+//
+// Core ML validates a model when it loads it. The package's tests hold every
+// converted zoo model and op case to the rules of that validator (read from
+// coremltools' mlmodel/src/Validation sources) and to the layer shapes of
+// NeuralNetwork.proto, and CheckSupport refuses, naming the node, graphs for
+// which a rule cannot be met. docs/coreml.md lists the rules.
+//
 // # Schema
 //
 // The protobuf is written by hand with google.golang.org/protobuf's protowire

@@ -92,6 +92,12 @@ func TestUnsupportedIsNamed(t *testing.T) {
 		{"even lrn window", func(b *runtime.Builder) {
 			b.Output("y", b.NamedOp("n", "lrn", 1, ops.Attrs{"size": 2}, x32(b, 1, 4, 2, 2))[0])
 		}, "n", "lrn", "", "even"},
+		{"negative lrn bias (Core ML's validator refuses k < 0)", func(b *runtime.Builder) {
+			b.Output("y", b.NamedOp("n", "lrn", 1, ops.Attrs{"size": 3, "bias": -0.5}, x32(b, 1, 4, 2, 2))[0])
+		}, "n", "lrn", "", "refuses a negative one"},
+		{"a model without inputs (Core ML's validator needs one)", func(b *runtime.Builder) {
+			b.Output("y", b.NamedOp("r", "relu", 1, nil, constant(b, "w", []float32{1, -1}, 2))[0])
+		}, "r", "relu", "", "no inputs"},
 		{"computed layer_norm scale", func(b *runtime.Builder) {
 			b.Output("y", b.NamedOp("ln", "layer_norm", 1, nil, x32(b, 2, 3), in(b, "g", 3))[0])
 		}, "ln", "layer_norm", "g", "must be a constant"},

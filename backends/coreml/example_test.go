@@ -30,9 +30,10 @@ func ExampleConvert() {
 		panic(err)
 	}
 	// 784·256 + 256 + 256·128 + 128 + 128·10 + 10 = 235146 weights, 4 or 2 bytes
-	// each (918.5 or 459.3 KiB), plus a few hundred bytes of layers and description
-	fmt.Printf("fp32: %d KiB, fp16: %d KiB\n", len(full)/1024, len(half)/1024)
-	// Output: fp32: 919 KiB, fp16: 459 KiB
+	// each (918.5 or 459.3 KiB), plus a few hundred bytes of layers and description;
+	// rounded to the nearest KiB, so that the model's name length does not matter.
+	fmt.Printf("fp32: %.0f KiB, fp16: %.0f KiB\n", float64(len(full))/1024, float64(len(half))/1024)
+	// Output: fp32: 919 KiB, fp16: 460 KiB
 }
 
 // CheckSupport names the first node a Core ML NeuralNetwork cannot express.

@@ -93,7 +93,17 @@ func evalLayer(t testing.TB, l pbLayer, in []*tensor.Tensor) []*tensor.Tensor {
 	case "batchedMatmul":
 		require.False(t, p.bool(1) || p.bool(2), "transposes are not emitted")
 		if len(in) == 2 {
-			return one("matmul", nil)
+			// Core ML keeps the dims a 1-D operand is promoted with: the
+			// output has rank max(2, ranks) (NeuralNetwork.proto).
+			y := eval(t, "matmul", nil, in...)
+			s := y.Shape().Clone()
+			if in[0].Rank() == 1 {
+				s = append(s[:len(s)-1:len(s)-1], 1, s[len(s)-1])
+			}
+			if in[1].Rank() == 1 {
+				s = append(s, 1)
+			}
+			return []*tensor.Tensor{eval(t, "reshape", ops.Attrs{"shape": []int(s)}, y)}
 		}
 		rows, cols := int(p.uint(5)), int(p.uint(6))
 		// The weight matrix is [rows, cols] stored column-major: element (r, c) at c·rows + r.

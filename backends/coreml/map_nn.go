@@ -31,7 +31,7 @@ func mapMatMul(c *converter, n *runtime.Node) error {
 	a, b := n.Inputs[0], n.Inputs[1]
 	bs := c.shape(b)
 	if !c.isConst(b) || len(bs) != 2 || c.isConst(a) {
-		return c.simple(n, lBatchedMatMul, nil)
+		return c.matMul2(n)
 	}
 	_, wv, err := c.weight(n, 1)
 	if err != nil {
@@ -55,6 +55,29 @@ func mapMatMul(c *converter, n *runtime.Node) error {
 			c.weights(w, fBMMBias, bias, n, out)
 		}
 	})
+	return nil
+}
+
+// matMul2 emits the two-input BatchedMatMul. Its output has rank
+// max(2, rank(a), rank(b)) (NeuralNetwork.proto): a 1-D operand is promoted
+// to a matrix and, unlike numpy's matmul, the promoted dim stays. When that
+// differs from the catalog's output rank, the product goes to a fresh blob
+// that a ReshapeStatic takes to the catalog's shape.
+func (c *converter) matMul2(n *runtime.Node) error {
+	ins, err := c.inputBlobs(n)
+	if err != nil {
+		return err
+	}
+	out := n.Outputs[0]
+	ra, rb := len(c.shape(n.Inputs[0])), len(c.shape(n.Inputs[1]))
+	if max(2, ra, rb) == len(c.shape(out)) {
+		c.layer(n.Name, ins, n.Outputs, lBatchedMatMul, nil)
+		return nil
+	}
+	product := c.fresh(out + "_matrix")
+	c.layer(n.Name, ins, []string{product}, lBatchedMatMul, nil)
+	c.layer(c.fresh(n.Name+"_reshape"), []string{product}, n.Outputs, lReshapeStatic,
+		func(w *wire) { w.ints(fReshapeTargetShape, c.shape(out)) })
 	return nil
 }
 
@@ -312,13 +335,17 @@ func mapPool(avg bool) mapper {
 
 // mapGlobalPool maps global pooling of a 4-D input onto the Pooling layer's
 // global mode, and of other ranks onto a reduction over the spatial axes that
-// keeps them as size-1 dims.
+// keeps them as size-1 dims. The global mode ignores the window and the
+// padding, but Core ML's validator refuses a Pooling layer whose padding type
+// is unset (NeuralNetworkLayerValidator.cpp), so it gets valid padding with
+// zero borders, as coremltools' builder writes it.
 func mapGlobalPool(typ int, reduce protowire.Number) mapper {
 	return func(c *converter, n *runtime.Node) error {
 		xs := c.shape(n.Inputs[0])
 		if len(xs) == 4 {
 			return c.simple(n, lPooling, func(w *wire) {
 				w.int(fPoolType, typ)
+				validPadding(w, fPoolValid, []int{0, 0, 0, 0})
 				w.boolean(fPoolGlobal, true)
 			})
 		}

@@ -89,7 +89,8 @@ func mapBatchNorm(c *converter, n *runtime.Node) error {
 
 // mapLayerNorm uses LayerNormalization, whose gamma and beta have exactly the
 // normalized shape x.shape[axis:]: the catalog's scale and bias, which may be
-// smaller and broadcast, are expanded to it (an absent bias is zeros).
+// smaller and broadcast, are expanded to it (an absent bias is zeros). They
+// are stored as float32 whatever the model's precision.
 func mapLayerNorm(c *converter, n *runtime.Node) error {
 	xs := c.shape(n.Inputs[0])
 	norm := xs[axis(n, "axis", -1, len(xs)):]
@@ -98,9 +99,8 @@ func mapLayerNorm(c *converter, n *runtime.Node) error {
 		return err
 	}
 	gamma := broadcastTo(sv, st.Shape(), norm)
-	beta, betaName := make([]float32, norm.NumElements()), n.Inputs[1]
+	beta := make([]float32, norm.NumElements())
 	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
-		betaName = n.Inputs[2]
 		bt, bv, err := c.weight(n, 2)
 		if err != nil {
 			return err
@@ -115,8 +115,11 @@ func mapLayerNorm(c *converter, n *runtime.Node) error {
 	c.layer(n.Name, []string{x}, n.Outputs, lLayerNormalization, func(w *wire) {
 		w.ints(fLNNormalizedShape, norm)
 		w.float(fLNEps, eps)
-		c.weights(w, fLNGamma, gamma, n, n.Inputs[1])
-		c.weights(w, fLNBeta, beta, n, betaName)
+		// Always float32, also in a float16 model: Core ML's validator counts
+		// gamma and beta in float32 values only and requires prod(normalizedShape)
+		// of each (NeuralNetworkLayerValidator.cpp), so float16 bytes are refused.
+		w.weights(fLNGamma, gamma, Float32)
+		w.weights(fLNBeta, beta, Float32)
 	})
 	return nil
 }
@@ -154,7 +157,8 @@ func broadcastTo(v []float32, s, to tensor.Shape) []float32 {
 // mapLRN uses the LRN layer, which sums across axis −3: the channel axis of a
 // 4-D input. Its window is centred, as the catalog's is for an odd size (for
 // an even size the catalog's window is lopsided and is refused), and it reads
-// a bias k of 0 as 1, so 0 is refused too.
+// a bias k of 0 as 1 while its validator refuses a negative k
+// (NeuralNetworkLayerValidator.cpp), so a bias <= 0 is refused too.
 func mapLRN(c *converter, n *runtime.Node) error {
 	xs := c.shape(n.Inputs[0])
 	size := n.Attrs.Int("size", 1)
@@ -164,8 +168,8 @@ func mapLRN(c *converter, n *runtime.Node) error {
 		return c.unsupported(n, n.Inputs[0], "only 4-D lrn is mapped (Core ML sums across axis −3); input has shape %v", xs)
 	case size%2 == 0:
 		return c.unsupported(n, "", "lrn size %d is even; only centred (odd) windows are mapped", size)
-	case float32(bias) == 0:
-		return c.unsupported(n, "", "lrn bias 0: Core ML reads a bias of 0 as 1")
+	case float32(bias) <= 0:
+		return c.unsupported(n, "", "lrn bias %v: Core ML reads a bias k of 0 as 1 and refuses a negative one", bias)
 	}
 	return c.simple(n, lLRN, func(w *wire) {
 		w.float(fLRNAlpha, n.Attrs.Float("alpha", 1e-4))

@@ -109,6 +109,25 @@ func matmulCases() []opCase {
 			check: func(t *testing.T, m pbModel, _ *runtime.Artifact) { require.Equal(t, []int{3}, m.outputs["y"]) },
 		},
 		{
+			// Core ML's two-input BatchedMatMul keeps a 1-D operand's promoted
+			// dim (output [1, 3] here); a ReshapeStatic restores the catalog's [3].
+			name:  "matmul_vector_times_input_matrix",
+			build: func(b *runtime.Builder) { b.Output("y", b.Op("matmul", nil, in(b, "x", 4), in(b, "w", 4, 3))) },
+			kinds: []string{"batchedMatmul", "reshapeStatic"},
+			check: func(t *testing.T, m pbModel, _ *runtime.Artifact) {
+				require.Equal(t, []int{3}, m.layers[1].params.ints(1), "targetShape")
+				require.Equal(t, []int{3}, m.outputs["y"])
+			},
+		},
+		{
+			name:  "matmul_input_matrix_times_vector",
+			build: func(b *runtime.Builder) { b.Output("y", b.Op("matmul", nil, in(b, "x", 2, 4), in(b, "v", 4))) },
+			kinds: []string{"batchedMatmul", "reshapeStatic"},
+			check: func(t *testing.T, m pbModel, _ *runtime.Artifact) {
+				require.Equal(t, []int{2}, m.outputs["y"])
+			},
+		},
+		{
 			name: "matmul_constant_left",
 			build: func(b *runtime.Builder) {
 				b.Output("y", b.Op("matmul", nil, weight(b, "a", 1, 2, 4), in(b, "x", 4, 3)))

@@ -7,7 +7,8 @@ const (
 	// Float32 stores weights as 32-bit floats.
 	Float32 Precision = iota
 	// Float16 stores weights as 16-bit floats: half the size, and the form
-	// the Neural Engine computes in.
+	// the Neural Engine computes in. Layer-normalization parameters stay
+	// float32, the only form Core ML's validator accepts for them.
 	Float16
 )
 

@@ -59,10 +59,14 @@ func ewBroadcast(out tensor.Shape, ins []tensor.Shape, visit func(o int, idx []i
 }
 
 // ewUnaryFloat makes a kernel applying the function mk builds from the
-// attributes to every element, in float64.
+// attributes to every element, in float64. Float tensors are widened in
+// chunks of unaryChunk elements, so the scratch is bounded whatever the size.
 func ewUnaryFloat(mk func(a ops.Attrs) func(float64) float64) kernel {
 	return func(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor.Tensor, error) {
 		f := mk(a)
+		if in[0].DType().IsFloat() && out[0].DType.IsFloat() {
+			return single(unaryChunked(in[0], out[0], f))
+		}
 		v := in[0].Float64s()
 		for i, x := range v {
 			v[i] = f(x)
@@ -222,10 +226,38 @@ func init() {
 		"hard_sigmoid": ewHardSigmoid,
 	} {
 		register(name, ewUnaryFloat(mk))
+		chunkedFloat[name] = true
 	}
 	register("neg", ewUnaryNumeric(func(x float64) float64 { return -x }, func(x int64) int64 { return -x }))
 	register("abs", ewUnaryNumeric(math.Abs, ewAbsInt))
 	register("relu", ewUnaryNumeric(ewRelu, func(x int64) int64 { return max(x, 0) }))
 	register("sign", ewUnaryNumeric(ewSign, ewSignInt))
+	for _, name := range []string{"neg", "abs", "relu", "sign"} {
+		chunkedFloat[name] = true
+	}
 	register("not", ewKernelNot)
+}
+
+// unaryChunk is how many elements the chunked unary kernels widen at once
+// (512 KiB of float64).
+const unaryChunk = 1 << 16
+
+// unaryChunked applies f to every element of the float tensor x, widening
+// and rounding back one chunk at a time.
+func unaryChunked(x *tensor.Tensor, out ops.Type, f func(float64) float64) (*tensor.Tensor, error) {
+	y, err := tensor.New(out.DType, out.Shape...)
+	if err != nil {
+		return nil, err
+	}
+	n := x.NumElements()
+	buf := make([]float64, min(n, unaryChunk))
+	for off := 0; off < n; off += len(buf) {
+		chunk := buf[:min(len(buf), n-off)]
+		x.ReadFloat64s(chunk, off)
+		for i, v := range chunk {
+			chunk[i] = f(v)
+		}
+		y.WriteFloat64s(off, chunk)
+	}
+	return y, nil
 }

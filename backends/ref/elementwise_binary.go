@@ -14,7 +14,7 @@ import (
 
 // errIntDivByZero is returned by div on an integer zero divisor; Eval's
 // wrapping names the op ("ref: op div: integer division by zero").
-var errIntDivByZero = errors.New("integer division by zero")
+var errIntDivByZero = inputDataError{errors.New("integer division by zero")}
 
 // ewShapes lists the shapes of ts for ewBroadcast.
 func ewShapes(ts ...*tensor.Tensor) []tensor.Shape {

@@ -225,8 +225,8 @@ func movementGather(a ops.Attrs, in []*tensor.Tensor, out []ops.Type) ([]*tensor
 	picks := indices.Int64s() // exact for int32 and int64
 	for i, p := range picks {
 		if p < -int64(dim) || p >= int64(dim) {
-			return nil, fmt.Errorf("index %d (element %d of indices) is out of range for axis %d of size %d",
-				p, i, axis, dim)
+			return nil, inputDataError{fmt.Errorf("index %d (element %d of indices) is out of range for axis %d of size %d",
+				p, i, axis, dim)}
 		}
 		if p < 0 {
 			picks[i] = p + int64(dim)

@@ -9,6 +9,7 @@ package ref
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/backplane-ml/backplane/runtime"
@@ -88,6 +89,9 @@ func (p *prepared) Run(ctx context.Context, inputs []*tensor.Tensor) ([]*tensor.
 			args = append(args, vals[in]) // "" maps to nil: an omitted optional input
 		}
 		out, err := Eval(n.Op, n.Attrs, args...)
+		if de := (inputDataError{}); errors.As(err, &de) {
+			return nil, runtime.InputDataError(a.Name, Name, n.Name, n.Op, err)
+		}
 		if err != nil {
 			return nil, &runtime.Error{Kind: runtime.ErrBackend, Model: a.Name, Backend: Name, Node: n.Name, Op: n.Op,
 				Mode: runtime.ModeRuntime, Err: err}

@@ -10,8 +10,8 @@
 //   - "gomlx": GoMLX's portable pure-Go engine. Always available.
 //
 // Importing the package registers both. Supports names the first op or dtype
-// an engine cannot run (float16 on both engines, and the ops that have no
-// lowering yet), so the runtime routes such models elsewhere.
+// an engine cannot run (float16 on the pure-Go engine, and the ops that have
+// no lowering yet), so the runtime routes such models elsewhere.
 package xla
 
 import (
@@ -37,11 +37,26 @@ func init() {
 	runtime.Register(NewGoMLX(Options{}))
 }
 
+// RequirePluginEnv names the environment variable that, set to 1, turns
+// every test of the xla engine that would skip for want of a PJRT plugin
+// into a failure. CI sets it after `make xla`, so that a plugin it fetched
+// but the probe did not find cannot pass as a silent skip.
+const RequirePluginEnv = "BACKPLANE_REQUIRE_XLA"
+
 // Options tunes a backend.
 type Options struct {
 	// CacheSize bounds the executables (one per input-shape signature) each
 	// Prepared model keeps; 0 means DefaultCacheSize.
 	CacheSize int
+	// Threads bounds the CPUs the XLA engine computes on; 0 means XLA's
+	// default, every CPU of the process's affinity mask. XLA's CPU client
+	// sizes its thread pools from the affinity mask of the thread that
+	// creates it, so the backend creates its client on a thread restricted
+	// to the first Threads CPUs of the mask (Linux only; elsewhere a
+	// non-zero value makes the backend unavailable). Backends with the same
+	// Threads share one client per process. The pure-Go engine ignores it
+	// (it uses GOMAXPROCS workers).
+	Threads int
 }
 
 // Backend is a runtime.Backend on one GoMLX engine. Create one with NewXLA or
@@ -53,13 +68,31 @@ type Backend struct {
 
 // NewXLA returns a backend on GoMLX's XLA engine. It is usable only where
 // Available returns nil.
-func NewXLA(o Options) *Backend { return &Backend{eng: xlaEngine, opts: o} }
+func NewXLA(o Options) *Backend { return &Backend{eng: xlaEngineFor(max(o.Threads, 0)), opts: o} }
 
 // NewGoMLX returns a backend on GoMLX's pure-Go engine.
 func NewGoMLX(o Options) *Backend { return &Backend{eng: goEngine, opts: o} }
 
 // Name returns "xla" or "gomlx".
 func (b *Backend) Name() string { return b.eng.name }
+
+// Detail describes the engine once it is available: for "xla" the PJRT
+// plugin's path, its PJRT C API version and the thread setting; for "gomlx"
+// GoMLX's pure-Go engine. It is empty while the engine is unavailable.
+func (b *Backend) Detail() string {
+	if b.Available() != nil {
+		return ""
+	}
+	if b.eng.name == GoMLXName {
+		return "GoMLX's pure-Go engine (simplego)"
+	}
+	return pluginDetail(b.eng.threads)
+}
+
+// HasDType reports whether the engine holds and computes values of dtype d:
+// every backplane dtype on XLA; all but float16 on the pure-Go engine.
+// Supports refuses artifacts with a value of a dtype the engine lacks.
+func (b *Backend) HasDType(d tensor.DType) bool { return b.eng.supportsDType(d) }
 
 // Available reports whether the engine can run here. For "xla" it searches
 // for a PJRT plugin once per process (bounded in time, never downloading) and
@@ -140,7 +173,7 @@ func (b *Backend) Prepare(ctx context.Context, a *runtime.Artifact) (runtime.Pre
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	be, err := b.eng.start()
+	be, err := b.eng.forThreads(runtime.SettingsFrom(ctx).Threads)
 	if err != nil {
 		return nil, &runtime.Error{Kind: runtime.ErrUnavailable, Model: a.Name, Backend: b.eng.name,
 			Mode: runtime.ModeUnavailable, Err: err}

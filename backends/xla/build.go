@@ -20,12 +20,14 @@ type outputSource struct {
 	graphOut int    // index among the graph's outputs, or -1
 	input    int    // graph input passed through, or -1
 	weight   string // initializer passed through, or ""
+	empty    bool   // no elements: made on the host, never read from the engine
 	typ      ops.Type
 }
 
 // program is the compiled graph for one input signature.
 type program struct {
 	g       *graph.Graph // nil when every output is passed through
+	inputs  []int        // artifact inputs uploaded as parameters, in order
 	outputs []outputSource
 	checks  []runCheck // data-dependent conditions, the graph's last outputs
 }
@@ -39,10 +41,17 @@ func (p *program) free() {
 
 // layout is what is fixed per artifact, whatever the signature: which graph
 // inputs and weights become graph parameters, in order.
+//
+// Values without elements never cross between backplane and the engine:
+// they carry no data, and go-xla v0.1.4 cannot transfer them (its
+// BufferFromHost indexes element 0 of the flat slice and panics on an empty
+// one). A zero-size input or weight becomes a constant of its shape in the
+// graph, a zero-size output is made on the host from its inferred type.
 type layout struct {
 	plan         *runtime.Plan
 	paramInputs  []int    // artifact input indices read by some node
-	paramWeights []string // initializer names read by some node, sorted
+	paramWeights []string // initializer names with elements read by some node, sorted
+	emptyWeights []string // initializer names without elements read by some node
 }
 
 func newLayout(plan *runtime.Plan) *layout {
@@ -60,7 +69,11 @@ func newLayout(plan *runtime.Plan) *layout {
 		}
 	}
 	for _, name := range sortedKeys(a.Initializers) {
-		if read[name] {
+		switch {
+		case !read[name]:
+		case a.Initializers[name].NumElements() == 0:
+			l.emptyWeights = append(l.emptyWeights, name)
+		default:
 			l.paramWeights = append(l.paramWeights, name)
 		}
 	}
@@ -109,19 +122,29 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 		}
 	}()
 	vals := map[string]*graph.Node{}
+	prog = &program{}
 	for _, i := range l.paramInputs {
 		in := a.Inputs[i]
 		shape, err := toGoMLXShape(in.DType, types[in.Name].Shape)
 		if err != nil {
 			return nil, fail(nil, fmt.Errorf("input %q: %w", in.Name, err))
 		}
+		if shape.Size() == 0 {
+			vals[in.Name] = graph.Zeros(g, shape)
+			continue
+		}
 		vals[in.Name] = graph.Parameter(g, "input:"+in.Name, shape)
+		prog.inputs = append(prog.inputs, i)
 	}
-	for _, name := range l.paramWeights {
+	for _, name := range append(append([]string(nil), l.paramWeights...), l.emptyWeights...) {
 		t := types[name]
 		shape, err := toGoMLXShape(t.DType, t.Shape)
 		if err != nil {
 			return nil, fail(nil, fmt.Errorf("weight %q: %w", name, err))
+		}
+		if shape.Size() == 0 {
+			vals[name] = graph.Zeros(g, shape)
+			continue
 		}
 		vals[name] = graph.Parameter(g, "weight:"+name, shape)
 	}
@@ -168,7 +191,7 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 		checks = append(checks, c.checks...)
 	}
 	current = nil
-	prog = &program{checks: checks}
+	prog.checks = checks
 	var graphOuts []*graph.Node
 	for _, o := range a.Outputs {
 		src := outputSource{graphOut: -1, input: -1, typ: types[o.Name]}
@@ -177,6 +200,8 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 			src.weight = o.Name
 		case inputIndex(a, o.Name) >= 0:
 			src.input = inputIndex(a, o.Name)
+		case src.typ.Shape.NumElements() == 0:
+			src.empty = true
 		default:
 			src.graphOut = len(graphOuts)
 			graphOuts = append(graphOuts, vals[o.Name])

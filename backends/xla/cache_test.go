@@ -29,7 +29,13 @@ func batchOf(t *testing.T, n int) *tensor.Tensor {
 }
 
 func TestCacheCountsCompilesHitsAndEvictions(t *testing.T) {
-	p, err := NewGoMLX(Options{CacheSize: 2}).Prepare(context.Background(), scaleModel(t))
+	for _, b := range testEngines(t, Options{CacheSize: 2}) {
+		t.Run(b.Name(), func(t *testing.T) { cacheCountsCompilesHitsAndEvictions(t, b) })
+	}
+}
+
+func cacheCountsCompilesHitsAndEvictions(t *testing.T, b *Backend) {
+	p, err := b.Prepare(context.Background(), scaleModel(t))
 	require.NoError(t, err)
 	defer p.Close()
 	rep := p.(runtime.CompileReporter)
@@ -58,20 +64,30 @@ func TestCacheStaticModelCompilesAtPrepare(t *testing.T) {
 	b.Output("y", b.Op("neg", nil, x))
 	a, err := b.Build()
 	require.NoError(t, err)
-	p, err := NewGoMLX(Options{}).Prepare(context.Background(), a)
-	require.NoError(t, err)
-	defer p.Close()
-	require.Equal(t, int64(1), p.(runtime.CompileReporter).CompileStats().Compiles)
-	_, err = p.Run(context.Background(), []*tensor.Tensor{batchOf(t, 2)})
-	require.NoError(t, err)
-	s := p.(runtime.CompileReporter).CompileStats()
-	require.Equal(t, int64(1), s.Compiles)
-	require.Equal(t, int64(1), s.Hits)
+	for _, be := range testEngines(t, Options{}) {
+		t.Run(be.Name(), func(t *testing.T) {
+			p, err := be.Prepare(context.Background(), a)
+			require.NoError(t, err)
+			defer p.Close()
+			require.Equal(t, int64(1), p.(runtime.CompileReporter).CompileStats().Compiles)
+			_, err = p.Run(context.Background(), []*tensor.Tensor{batchOf(t, 2)})
+			require.NoError(t, err)
+			s := p.(runtime.CompileReporter).CompileStats()
+			require.Equal(t, int64(1), s.Compiles)
+			require.Equal(t, int64(1), s.Hits)
+		})
+	}
 }
 
 // Concurrent first runs of one signature share a single compile.
 func TestCacheConcurrentMissCompilesOnce(t *testing.T) {
-	p, err := NewGoMLX(Options{}).Prepare(context.Background(), scaleModel(t))
+	for _, b := range testEngines(t, Options{}) {
+		t.Run(b.Name(), func(t *testing.T) { cacheConcurrentMissCompilesOnce(t, b) })
+	}
+}
+
+func cacheConcurrentMissCompilesOnce(t *testing.T, b *Backend) {
+	p, err := b.Prepare(context.Background(), scaleModel(t))
 	require.NoError(t, err)
 	defer p.Close()
 	const n = 8

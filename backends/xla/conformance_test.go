@@ -81,11 +81,16 @@ func usesDType(a *runtime.Artifact, ds []tensor.DType) (tensor.DType, bool) {
 func TestConformance(t *testing.T) {
 	for _, b := range engines() {
 		t.Run(b.Name(), func(t *testing.T) {
-			if err := b.Available(); err != nil {
-				t.Skipf("%s", oneLine(err))
+			requireAvailable(t, b)
+			var lacks []tensor.DType
+			for _, d := range tensor.DTypes() {
+				if !b.HasDType(d) {
+					lacks = append(lacks, d)
+				}
 			}
-			backendtest.RunWithOptions(t, strict{b, []tensor.DType{tensor.Float16}}, backendtest.Options{
-				Tolerance: func(d tensor.DType) (tensor.Tolerance, bool) { return xla.Tolerance(d), true },
+			backendtest.RunWithOptions(t, strict{b, lacks}, backendtest.Options{
+				RequireAll: b.Name() == xla.XLAName,
+				Tolerance:  func(d tensor.DType) (tensor.Tolerance, bool) { return xla.Tolerance(d), true },
 			})
 		})
 	}
@@ -95,7 +100,7 @@ func TestConformance(t *testing.T) {
 // those every backend is held to by default; were they looser, the comment
 // on xla.Tolerance would have to say why.
 func TestToleranceIsNoLooserThanOptest(t *testing.T) {
-	for _, d := range []tensor.DType{tensor.Float32, tensor.Float64, tensor.BFloat16, tensor.Int32, tensor.Bool} {
+	for _, d := range []tensor.DType{tensor.Float32, tensor.Float64, tensor.Float16, tensor.BFloat16, tensor.Int32, tensor.Bool} {
 		got, def := xla.Tolerance(d), optest.DefaultTolerance(d)
 		require.LessOrEqual(t, got.RTol, def.RTol, "%v", d)
 		require.LessOrEqual(t, got.ATol, def.ATol, "%v", d)

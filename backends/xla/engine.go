@@ -19,6 +19,9 @@ type engine struct {
 	// readable without opening the engine, so Supports works even when the
 	// engine is unavailable.
 	caps gobackends.Capabilities
+	// threads is the CPU count the engine's client was created for (0: the
+	// engine's default). Only the XLA engine has more than one.
+	threads int
 	// adoptOutputs: output buffers are plain Go memory the caller may keep
 	// (see download in convert.go).
 	adoptOutputs bool

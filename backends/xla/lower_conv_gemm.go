@@ -34,14 +34,25 @@ import (
 const gemmMaxPatch = 1 << 25
 
 // useGemm reports whether a convolution of x (shape xs, before padding)
-// with geometry g is lowered by matrix products.
+// with geometry g is lowered by matrix products: always on the pure-Go engine
+// (unless goNative), on XLA for depthwise and 1x1 convolutions (see
+// xlaLowering for the measurements).
 func useGemm(c *nodeCtx, xs tensor.Shape, g ops.ConvGeometry) bool {
 	taps := tensor.Shape(g.Kernel).NumElements()
-	if !byTaps(c, taps) {
+	if taps > maxTapSlices {
 		return false
 	}
-	if xs[1]/g.Group == 1 && g.Group > 1 {
-		return true // depthwise: no patches, each tap's slice is output-sized
+	depthwise := xs[1]/g.Group == 1 && g.Group > 1
+	switch {
+	case c.Engine == XLAName && xlaLowering == xlaAuto:
+		if !depthwise && taps != 1 {
+			return false
+		}
+	case !byTapsOn(c.Engine):
+		return false
+	}
+	if depthwise {
+		return true // no patches, each tap's slice is output-sized
 	}
 	patch := xs[0] * xs[1]
 	for _, o := range g.Out {

@@ -186,6 +186,27 @@ func TestConformanceNative(t *testing.T) {
 	backendtest.RunWithOptions(t, b, backendtest.Options{})
 }
 
+// TestConformanceXLALowerings runs the window ops' conformance cases on XLA
+// with each lowering forced (TestConformance covers the chosen mix): every
+// window op through ConvGeneral and ReduceWindow, then every one by matrix
+// products and taps.
+func TestConformanceXLALowerings(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		mode int
+	}{{"native", xla.XLANative}, {"products", xla.XLAProducts}} {
+		t.Run(mode.name, func(t *testing.T) {
+			x := xla.NewXLA(xla.Options{})
+			requireAvailable(t, x)
+			defer xla.SetXLALowering(mode.mode)()
+			b := onlyOps{strict{x, nil}, []string{"conv", "conv_transpose", "max_pool", "avg_pool", "lrn"}}
+			backendtest.RunWithOptions(t, b, backendtest.Options{
+				Tolerance: func(d tensor.DType) (tensor.Tolerance, bool) { return xla.Tolerance(d), true },
+			})
+		})
+	}
+}
+
 // singleOp is an artifact of one node of op over graph inputs x0, x1, ...
 func singleOp(t testing.TB, op string, attrs ops.Attrs, inputs []*tensor.Tensor) *runtime.Artifact {
 	b := runtime.NewBuilder(op)
@@ -235,21 +256,46 @@ var convBenchCases = []struct {
 		ops.Attrs{"group": 96, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}}, 96 * 9 * 56 * 56},
 }
 
-// BenchmarkConv times convolutions of ResNet-50 and MobileNetV2 on the
-// pure-Go engine as lowered (by matrix products), on the same engine through
-// GoMLX's ConvGeneral (the lowering XLA gets), and on the reference backend.
+// windowVariants are the lowerings BenchmarkConv and BenchmarkMaxPool
+// compare: each engine as it lowers windows ("gomlx": by matrix products and
+// taps; "xla": the faster per op family), the pure-Go engine with the native
+// ops ("gomlx_native"), XLA with only native ops or only products
+// ("xla_native", "xla_products"), and the reference backend.
+var windowVariants = []string{"gomlx", "gomlx_native", "xla", "xla_native", "xla_products", "ref"}
+
+// windowVariant sets up one of windowVariants for the benchmark (the
+// lowering switches are restored when it ends); xla variants skip where no
+// plugin is found.
+func windowVariant(b *testing.B, variant string) runtime.Backend {
+	switch variant {
+	case "ref":
+		return ref.Backend{}
+	case "gomlx_native":
+		b.Cleanup(xla.SetGoNative(true))
+	case "xla", "xla_native", "xla_products":
+		x := xla.NewXLA(xla.Options{})
+		if err := x.Available(); err != nil {
+			b.Skip(oneLine(err))
+		}
+		switch variant {
+		case "xla_native":
+			b.Cleanup(xla.SetXLALowering(xla.XLANative))
+		case "xla_products":
+			b.Cleanup(xla.SetXLALowering(xla.XLAProducts))
+		}
+		return x
+	}
+	return xla.NewGoMLX(xla.Options{})
+}
+
+// BenchmarkConv times convolutions of ResNet-50 and MobileNetV2 on each
+// engine with each lowering (windowVariants) and on the reference backend.
 func BenchmarkConv(b *testing.B) {
 	for _, bc := range convBenchCases {
 		inputs := []*tensor.Tensor{rnd(1, bc.x...), rnd(2, bc.w...), rnd(3, bc.w[0])}
-		for _, variant := range []string{"gomlx", "gomlx_native", "ref"} {
+		for _, variant := range windowVariants {
 			b.Run(bc.name+"/"+variant, func(b *testing.B) {
-				var backend runtime.Backend = xla.NewGoMLX(xla.Options{})
-				switch variant {
-				case "ref":
-					backend = ref.Backend{}
-				case "gomlx_native":
-					defer xla.SetGoNative(true)()
-				}
+				backend := windowVariant(b, variant)
 				p, err := backend.Prepare(context.Background(), singleOp(b, "conv", bc.attrs, inputs))
 				require.NoError(b, err)
 				defer p.Close()
@@ -268,20 +314,14 @@ func BenchmarkConv(b *testing.B) {
 }
 
 // BenchmarkMaxPool times ResNet-50's max pool (x 1x64x112x112, 3x3 windows,
-// stride 2, pads 1: 56·56·64 outputs of 9 taps) on the pure-Go engine as
-// lowered (by taps), through its ReduceWindow, and on the reference backend.
+// stride 2, pads 1: 56·56·64 outputs of 9 taps) on each engine with each
+// lowering (windowVariants) and on the reference backend.
 func BenchmarkMaxPool(b *testing.B) {
 	inputs := []*tensor.Tensor{rnd(1, 1, 64, 112, 112)}
 	attrs := ops.Attrs{"kernel_shape": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}}
-	for _, variant := range []string{"gomlx", "gomlx_native", "ref"} {
+	for _, variant := range windowVariants {
 		b.Run(variant, func(b *testing.B) {
-			var backend runtime.Backend = xla.NewGoMLX(xla.Options{})
-			switch variant {
-			case "ref":
-				backend = ref.Backend{}
-			case "gomlx_native":
-				defer xla.SetGoNative(true)()
-			}
+			backend := windowVariant(b, variant)
 			p, err := backend.Prepare(context.Background(), singleOp(b, "max_pool", attrs, inputs))
 			require.NoError(b, err)
 			defer p.Close()

@@ -34,10 +34,10 @@ func lowerLRN(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	w.dims[1] = size
 	w.pads[1] = [2]int{(size - 1) / 2, size / 2}
 	var sq *graph.Node
-	if byTaps(c, size) {
+	if byTaps(c, w) {
 		sq = w.combineTaps(graph.Square(x), graph.ScalarZero(c.g, x.DType()), graph.Add, x.Shape().Dimensions)
 	} else {
-		sq = w.reduce(graph.Square(x), gobackends.ReduceOpSum, x.Shape().Dimensions)
+		sq = w.reduce(c, graph.Square(x), gobackends.ReduceOpSum, x.Shape().Dimensions)
 	}
 	scale := graph.AddScalar(graph.MulScalar(sq, alpha/float64(size)), bias)
 	y := graph.Div(x, graph.Pow(scale, graph.Scalar(c.g, x.DType(), beta)))

@@ -64,23 +64,33 @@ func lowerMaxPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 		return one(graph.BroadcastToDims(emptyMax(c), out...)), nil
 	}
 	w := poolWindow(c.In[0].Shape, g)
-	if byTaps(c, w.taps()) {
-		return one(w.combineTaps(x, emptyMax(c), graph.Max, out)), nil
+	if byTaps(c, w) {
+		combine := graph.Max
+		if c.Engine == XLAName && x.DType().IsFloat() {
+			combine = maxNaN // XLA's maximum on CPU returns the other operand of a NaN
+		}
+		return one(w.combineTaps(x, emptyMax(c), combine, out)), nil
 	}
 	d := x.DType()
 	// GoMLX v0.26.0's pure-Go engine starts an int8 window maximum from an
 	// int16 (dtypes.Int8.LowestValue) and fails; int32 holds int8 exactly.
 	x = widenInt8(x)
-	y := w.reduce(x, gobackends.ReduceOpMax, out)
+	y := w.reduce(c, x, gobackends.ReduceOpMax, out)
 	if d == dtypes.Int8 {
 		// An empty window gave int32's minimum; int8's is the catalog's.
 		y = graph.ConvertDType(graph.Max(y, graph.Const(c.g, int32(math.MinInt8))), d)
 	}
 	if d.IsFloat() {
-		hasNaN := w.reduce(graph.ConvertDType(graph.IsNaN(in[0]), d), gobackends.ReduceOpMax, out)
+		hasNaN := w.reduce(c, graph.ConvertDType(graph.IsNaN(in[0]), d), gobackends.ReduceOpMax, out)
 		y = graph.Where(graph.GreaterThan(hasNaN, graph.ScalarZero(c.g, d)), graph.Scalar(c.g, d, math.NaN()), y)
 	}
 	return one(y), nil
+}
+
+// maxNaN is the elementwise maximum where NaN wins, for engines whose
+// maximum drops NaN operands.
+func maxNaN(a, b *graph.Node) *graph.Node {
+	return graph.Where(graph.IsNaN(a), a, graph.Where(graph.IsNaN(b), b, graph.Max(a, b)))
 }
 
 // emptyMax is the maximum of nothing for the output dtype: −Inf, or the
@@ -111,10 +121,10 @@ func lowerAvgPool(c *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 	switch w := poolWindow(c.In[0].Shape, g); {
 	case c.In[0].Shape.NumElements() == 0:
 		sum = graph.Zeros(c.g, shapes.Make(x.DType(), out...))
-	case byTaps(c, w.taps()):
+	case byTaps(c, w):
 		sum = w.combineTaps(x, graph.ScalarZero(c.g, x.DType()), graph.Add, out)
 	default:
-		sum = w.reduce(x, gobackends.ReduceOpSum, out)
+		sum = w.reduce(c, x, gobackends.ReduceOpSum, out)
 	}
 	divShape := append([]int{1, 1}, g.Out...)
 	divisor := graph.Reshape(graph.Const(c.g, poolDivisor(c.In[0].Shape, g)), divShape...)

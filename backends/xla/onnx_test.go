@@ -22,9 +22,7 @@ func TestSharedONNXSuite(t *testing.T) {
 	cases := onnxtest.SharedCases(t)
 	for _, b := range engines() {
 		t.Run(b.Name(), func(t *testing.T) {
-			if err := b.Available(); err != nil {
-				t.Skipf("%s", oneLine(err))
-			}
+			requireAvailable(t, b)
 			counts := map[string]int{}
 			for _, c := range cases {
 				t.Run(c.Name, func(t *testing.T) {

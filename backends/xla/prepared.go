@@ -145,7 +145,7 @@ func (p *prepared) execute(prog *program, inputs []*tensor.Tensor) (outs []*tens
 		}
 	}()
 	if prog.g != nil {
-		for _, i := range p.layout.paramInputs {
+		for _, i := range prog.inputs {
 			buf, err := upload(p.be, inputs[i])
 			if err != nil {
 				return nil, p.errorf(runtime.ModeRuntime, fmt.Errorf("input %q: %w", a.Inputs[i].Name, err))
@@ -166,9 +166,9 @@ func (p *prepared) execute(prog *program, inputs []*tensor.Tensor) (outs []*tens
 			return nil, p.errorf(runtime.ModeRuntime, err)
 		}
 		if !tensor.MustView[bool](t)[0] {
-			e := p.errorf(runtime.ModeRuntime, errors.New(c.msg))
-			e.Node, e.Op = c.node, c.op
-			return nil, e
+			// The checks test the data (indices in range, integer divisors
+			// not zero): every backend would refuse it alike.
+			return nil, runtime.InputDataError(a.Name, p.eng.name, c.node, c.op, errors.New(c.msg))
 		}
 	}
 	outs = make([]*tensor.Tensor, len(prog.outputs))
@@ -178,6 +178,10 @@ func (p *prepared) execute(prog *program, inputs []*tensor.Tensor) (outs []*tens
 			outs[i] = a.Initializers[src.weight].Clone()
 			p.copies.outCopies.Add(1)
 			p.copies.outBytes.Add(int64(outs[i].NumBytes()))
+		case src.empty:
+			if outs[i], err = tensor.New(src.typ.DType, src.typ.Shape...); err != nil {
+				return nil, p.errorf(runtime.ModeRuntime, fmt.Errorf("output %q: %w", a.Outputs[i].Name, err))
+			}
 		case src.input >= 0:
 			outs[i] = inputs[src.input].Clone()
 			p.copies.outCopies.Add(1)

@@ -4,42 +4,59 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/backplane-ml/backplane/models"
-	"github.com/backplane-ml/backplane/models/onnx"
+	"github.com/spf13/cobra"
+
 	"github.com/backplane-ml/backplane/runtime"
 )
 
-// backendsCmd lists the registered backends and whether they can run here;
-// given a model (a saved artifact, an .onnx file or a zoo model name), it
-// also says whether each backend supports it, which works even for a backend
-// that cannot run on this machine (Core ML's converter answers on Linux too).
-func backendsCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 1 {
-		fmt.Fprintln(stderr, "usage: backplane backends [MODEL.bpa|MODEL.onnx|ZOO-NAME]")
-		return 2
+func newBackendsCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "backends [MODEL]",
+		Short: "List the backends, whether they can run here and why not; with MODEL, whether each supports it",
+		Long: "Lists every backend compiled in, whether it can run on this machine and, when not, the\n" +
+			"full reason (what is missing and how to install it). Given a MODEL, it also says whether\n" +
+			"each backend supports it, naming the first op or dtype it lacks; that works even for a\n" +
+			"backend that cannot run here (the Core ML converter answers on Linux too).\n\n" + modelHelp,
+		Args:              args(0, 1, "at most one MODEL"),
+		ValidArgsFunction: completeModel,
+		RunE: action(func(cmd *cobra.Command, a []string) error {
+			var art *runtime.Artifact
+			if len(a) == 1 {
+				var err error
+				if art, _, err = loadModel(a[0], nil); err != nil {
+					return err
+				}
+			}
+			listBackends(cmd.OutOrStdout(), art, false)
+			return nil
+		}),
 	}
-	var a *runtime.Artifact
-	if len(args) == 1 {
-		var err error
-		if a, err = loadForSupport(args[0]); err != nil {
-			fmt.Fprintln(stderr, "backplane backends:", err)
-			return 1
-		}
-	}
+	return c
+}
+
+// listBackends prints the backend table, with a SUPPORTS column for a. The
+// reasons are in full unless brief (then one line each, as in run and demo).
+func listBackends(stdout io.Writer, a *runtime.Artifact, brief bool) {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	if a != nil {
-		fmt.Fprintf(tw, "BACKEND\tAVAILABLE\tSUPPORTS %s\tREASON\n", a.Name)
+		fmt.Fprintf(tw, "BACKEND\tAVAILABLE\tSUPPORTS %s\tDETAIL\n", a.Name)
 	} else {
-		fmt.Fprintln(tw, "BACKEND\tAVAILABLE\tREASON")
+		fmt.Fprintln(tw, "BACKEND\tAVAILABLE\tDETAIL")
 	}
 	for _, b := range runtime.Backends() {
 		avail, reason := "yes", ""
 		if err := runtime.Availability(b); err != nil {
-			avail, reason = "no", err.Error()
+			avail, reason = "no", cause(err)
+			if brief {
+				if reason = runtime.Brief(err); strings.HasSuffix(reason, "…") {
+					reason += " (backplane backends: the full reason)"
+				}
+			}
+		} else if d, ok := b.(detailer); ok {
+			reason = d.Detail()
 		}
 		if a == nil {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Name(), avail, reason)
@@ -55,22 +72,11 @@ func backendsCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", b.Name(), avail, sup, reason)
 	}
 	tw.Flush()
-	return 0
 }
 
-// loadForSupport reads a model named on the command line.
-func loadForSupport(arg string) (*runtime.Artifact, error) {
-	switch {
-	case strings.EqualFold(filepath.Ext(arg), ".onnx"):
-		return onnx.ImportFile(arg, onnx.Options{})
-	case strings.EqualFold(filepath.Ext(arg), ".bpa"):
-		return runtime.LoadArtifact(arg)
-	}
-	if z, ok := models.ZooByName(arg); ok {
-		return z.Build(1)
-	}
-	return runtime.LoadArtifact(arg)
-}
+// detailer is implemented by backends that can say more about what they run
+// on once available (the xla backend: its PJRT plugin and API version).
+type detailer interface{ Detail() string }
 
 func supportsRecovered(b runtime.Backend, a *runtime.Artifact) (err error) {
 	defer func() {

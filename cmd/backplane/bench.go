@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/backplane-ml/backplane/internal/ortpeer"
 	"github.com/backplane-ml/backplane/internal/zoobench"
@@ -33,55 +34,69 @@ type benchOptions struct {
 	ort      bool
 	plot     string
 	progress string
+	threads  int // runtime.WithThreads and ONNX Runtime's intra-op threads; 0: defaults
 }
 
 // benchRow is one line of the table: a case on one runner.
 type benchRow struct {
-	model    string
-	batch    int
-	runner   string
-	flops    int64
-	p50, p99 time.Duration
-	gflops   float64
-	maxErr   float64
-	errErr   error // why maxErr is unknown
-	vsORT    float64
-	err      error // the runner failed; the other figures are unset
+	model         string
+	batch         int
+	runner        string
+	flops         int64
+	p50, p95, p99 time.Duration
+	gflops        float64
+	maxErr        float64
+	errErr        error // why maxErr is unknown
+	vsORT         float64
+	err           error // the runner failed; the other figures are unset
 }
 
-func benchCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	modelList := fs.String("models", "", "comma-separated zoo models (default: all: "+strings.Join(zooNames(), ",")+")")
-	backendList := fs.String("backends", "", "comma-separated backends (default: every available one)")
-	batchList := fs.String("batch", "1,8", "comma-separated batch sizes")
-	iters := fs.Int("iters", 20, "timed runs per model, batch and backend, after one warm-up run")
-	duration := fs.Duration("duration", 10*time.Second, "stop timing a row after this long even if -iters runs are not done (0: no limit)")
-	ort := fs.Bool("ort", true, "also run ONNX Runtime (when `make ort` has fetched it) and give each row's p50 relative to it")
-	plot := fs.String("plot", "", "write an SVG bar chart of GFLOP/s to this file")
-	progress := fs.String("progress", "auto", "progress on stderr: bar, lines, none, or auto (a bar on a terminal, else lines)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: backplane bench [flags]\n\n"+
-			"Times zoo models on backends (and ONNX Runtime) and prints p50, p99, GFLOP/s,\n"+
-			"the p50 relative to ONNX Runtime and the largest difference from ref's outputs.\n\nflags:")
-		fs.PrintDefaults()
+func newBenchCmd() *cobra.Command {
+	var (
+		modelList, backendList, batchList, plot, progress string
+		iters, threads                                    int
+		duration                                          time.Duration
+		ort                                               bool
+	)
+	c := &cobra.Command{
+		Use:   "bench [flags]",
+		Short: "Time zoo models on backends and ONNX Runtime; table and SVG chart",
+		Long: "Times zoo models on backends (and ONNX Runtime, after make ort) and prints p50, p95, p99,\n" +
+			"GFLOP/s, the p50 relative to ONNX Runtime and the largest difference from ref's outputs.\n" +
+			"Exit status 1 when a row failed.",
+		Example: "  backplane bench --models mlp,cnn --iters 20 --plot bench.svg\n" +
+			"  backplane bench --models resnet50 --backends gomlx --threads 1",
+		Args: args(0, 0, "no arguments (zoo models go in --models)"),
+		RunE: action(func(cmd *cobra.Command, _ []string) error {
+			opt, err := parseBenchFlags(modelList, backendList, batchList, iters, duration, progress)
+			if err != nil {
+				return &usageError{err}
+			}
+			if threads < 0 {
+				return usagef("--threads %d: must be positive (0: each backend's default)", threads)
+			}
+			opt.ort, opt.plot, opt.threads = ort, plot, threads
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			if status := runBench(ctx, opt, cmd.OutOrStdout(), cmd.ErrOrStderr()); status != 0 {
+				return exitStatus(status)
+			}
+			return nil
+		}),
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageStatus(err)
-	}
-	opt, err := parseBenchFlags(*modelList, *backendList, *batchList, *iters, *duration, *progress)
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "backplane bench:", err)
-		fs.Usage()
-		return 2
-	}
-	opt.ort, opt.plot = *ort, *plot
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	return runBench(ctx, opt, stdout, stderr)
+	f := c.Flags()
+	f.StringVar(&modelList, "models", "", "comma-separated zoo models (default: all: "+strings.Join(zooNames(), ",")+")")
+	f.StringVar(&backendList, "backends", "", "comma-separated backends (default: every available one)")
+	f.StringVar(&batchList, "batch", "1,8", "comma-separated batch sizes")
+	f.IntVar(&iters, "iters", 20, "timed runs per model, batch and backend, after one warm-up run")
+	f.DurationVar(&duration, "duration", 10*time.Second, "stop timing a row after this long even if --iters runs are not done (0: no limit)")
+	f.BoolVar(&ort, "ort", true, "also run ONNX Runtime (when `make ort` has fetched it) and give each row's p50 relative to it")
+	f.StringVar(&plot, "plot", "", "write an SVG bar chart of GFLOP/s to this file")
+	f.StringVar(&progress, "progress", "auto", "progress on stderr: bar, lines, none, or auto (a bar on a terminal, else lines)")
+	f.IntVar(&threads, "threads", 0, "threads per run on backends with threads and ONNX Runtime's intra-op pool (0: defaults)")
+	_ = c.RegisterFlagCompletionFunc("models", completeZoo)
+	_ = c.RegisterFlagCompletionFunc("backends", completeBackends())
+	return c
 }
 
 func zooNames() []string {
@@ -131,14 +146,14 @@ func parseBenchFlags(modelList, backendList, batchList string, iters int, durati
 		return opt, errors.New("no batch sizes")
 	}
 	if iters < 1 || duration < 0 {
-		return opt, fmt.Errorf("-iters %d and -duration %v: need at least one run and no negative time", iters, duration)
+		return opt, fmt.Errorf("--iters %d and --duration %v: need at least one run and no negative time", iters, duration)
 	}
 	opt.budget = zoobench.Budget{Iters: iters, Duration: duration}
 	switch progress {
 	case "auto", "bar", "lines", "none":
 		opt.progress = progress
 	default:
-		return opt, fmt.Errorf("-progress %q: want bar, lines, none or auto", progress)
+		return opt, fmt.Errorf("--progress %q: want bar, lines, none or auto", progress)
 	}
 	return opt, nil
 }
@@ -213,10 +228,10 @@ func runBench(ctx context.Context, opt benchOptions, stdout, stderr io.Writer) i
 			}
 			start := len(rows)
 			for _, be := range opt.backends {
-				rows = append(rows, measureRow(ctx, c, be, nil, opt.budget, prog))
+				rows = append(rows, measureRow(ctx, c, be, nil, opt.budget, opt.threads, prog))
 			}
 			if useORT {
-				rows = append(rows, measureRow(ctx, c, ortpeer.Name, benchExporter, opt.budget, prog))
+				rows = append(rows, measureRow(ctx, c, ortpeer.Name, benchExporter, opt.budget, opt.threads, prog))
 			}
 			relateToORT(rows[start:])
 			if ctx.Err() != nil {
@@ -232,7 +247,7 @@ func runBench(ctx context.Context, opt benchOptions, stdout, stderr io.Writer) i
 			status = 1
 		}
 	}
-	printBenchTable(stdout, rows, useORT)
+	printBenchTable(stdout, rows, useORT, opt.threads)
 	if opt.plot != "" {
 		if err := writePlotFile(opt.plot, rows); err != nil {
 			fmt.Fprintln(stderr, "backplane bench:", err)
@@ -245,7 +260,7 @@ func runBench(ctx context.Context, opt benchOptions, stdout, stderr io.Writer) i
 // measureRow opens one runner (a backend, or ONNX Runtime when export is
 // set), times it, and compares its outputs with ref's.
 func measureRow(ctx context.Context, c *zoobench.Case, name string, export zoobench.Exporter,
-	budget zoobench.Budget, prog *progress) benchRow {
+	budget zoobench.Budget, threads int, prog *progress) benchRow {
 	row := benchRow{model: c.Model.Name, batch: c.Batch, runner: name, flops: c.Cost.FLOPs}
 	prog.describe(fmt.Sprintf("%s batch %d on %s", c.Model.Name, c.Batch, name))
 	units := 1 + budget.Iters
@@ -255,9 +270,13 @@ func measureRow(ctx context.Context, c *zoobench.Case, name string, export zoobe
 		err error
 	)
 	if export != nil {
-		r, err = zoobench.OpenORT(c, export, ortpeer.Options{})
+		r, err = zoobench.OpenORT(c, export, ortpeer.Options{IntraOpThreads: threads})
 	} else {
-		r, err = zoobench.OpenBackend(ctx, name, c.Artifact)
+		var opts []runtime.Option
+		if threads > 0 {
+			opts = append(opts, runtime.WithThreads(threads))
+		}
+		r, err = zoobench.OpenBackend(ctx, name, c.Artifact, opts...)
 	}
 	if err != nil {
 		row.err = err
@@ -274,7 +293,7 @@ func measureRow(ctx context.Context, c *zoobench.Case, name string, export zoobe
 	if name == "ref" {
 		c.OfferReference(m.Outputs)
 	}
-	row.p50, row.p99 = m.Percentile(0.5), m.Percentile(0.99)
+	row.p50, row.p95, row.p99 = m.Percentile(0.5), m.Percentile(0.95), m.Percentile(0.99)
 	row.gflops = m.GFLOPs(c.Cost.FLOPs)
 	row.maxErr, row.errErr = c.MaxAbsErr(ctx, m.Outputs)
 	return row
@@ -299,12 +318,12 @@ func relateToORT(rows []benchRow) {
 	}
 }
 
-func printBenchTable(w io.Writer, rows []benchRow, withORT bool) {
+func printBenchTable(w io.Writer, rows []benchRow, withORT bool, threads int) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODEL\tBATCH\tBACKEND\tP50\tP99\tGFLOP/S\tVS ORT\tMAX ABS ERR VS REF")
+	fmt.Fprintln(tw, "MODEL\tBATCH\tBACKEND\tP50\tP95\tP99\tGFLOP/S\tVS ORT\tMAX ABS ERR VS REF")
 	for _, r := range rows {
 		if r.err != nil {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t-\t-\t-\t-\tfailed: %v\n", r.model, r.batch, r.runner, oneLine(r.err.Error()))
+			fmt.Fprintf(tw, "%s\t%d\t%s\t-\t-\t-\t-\t-\tfailed: %v\n", r.model, r.batch, r.runner, oneLine(r.err.Error()))
 			continue
 		}
 		vs := "-"
@@ -315,12 +334,15 @@ func printBenchTable(w io.Writer, rows []benchRow, withORT bool) {
 		if r.errErr != nil {
 			maxErr = "unknown: " + oneLine(r.errErr.Error())
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t%v\t%.3g\t%s\t%s\n", r.model, r.batch, r.runner,
-			roundDuration(r.p50), roundDuration(r.p99), r.gflops, vs, maxErr)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t%v\t%v\t%.3g\t%s\t%s\n", r.model, r.batch, r.runner,
+			roundDuration(r.p50), roundDuration(r.p95), roundDuration(r.p99), r.gflops, vs, maxErr)
 	}
 	tw.Flush()
 	if withORT {
-		fmt.Fprintf(w, "\nVS ORT is p50 over ONNX Runtime %s's p50 (above 1: slower); ONNX Runtime uses %d intra-op threads.\n",
-			ortpeer.Version(), goruntime.GOMAXPROCS(0)) // ortpeer.Options{}'s default
+		if threads <= 0 {
+			threads = goruntime.GOMAXPROCS(0) // ortpeer.Options{}'s default
+		}
+		fmt.Fprintf(w, "\nVS ORT is p50 over ONNX Runtime %s's p50 (above 1: slower); ONNX Runtime runs with %s.\n",
+			ortpeer.Version(), plural(threads, "intra-op thread"))
 	}
 }

@@ -77,11 +77,11 @@ func TestBenchTableAndPlot(t *testing.T) {
 		"--iters", "2", "--ort=false", "--progress", "lines", "--plot", plot)
 	require.Equal(t, 0, status, stderr)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	require.Regexp(t, `^MODEL\s+BATCH\s+BACKEND\s+P50\s+P99\s+GFLOP/S\s+VS ORT\s+MAX ABS ERR VS REF$`, lines[0])
+	require.Regexp(t, `^MODEL\s+BATCH\s+BACKEND\s+P50\s+P95\s+P99\s+GFLOP/S\s+VS ORT\s+MAX ABS ERR VS REF$`, lines[0])
 	require.Len(t, lines, 5, "one row per model and batch on ref:\n%s", out)
 	for i, want := range []string{"mlp +1 ", "mlp +2 ", "cnn +1 ", "cnn +2 "} {
 		// ref is its own reference: error exactly 0; no ORT column.
-		require.Regexp(t, `^`+want+`+ref\s+\S+\s+\S+\s+[0-9.e+-]+\s+-\s+0$`, lines[i+1])
+		require.Regexp(t, `^`+want+`+ref\s+\S+\s+\S+\s+\S+\s+[0-9.e+-]+\s+-\s+0$`, lines[i+1])
 	}
 	require.NotContains(t, out, "ONNX Runtime", "no ORT footnote with -ort=false")
 	require.Contains(t, stderr, "bench: mlp batch 1 on ref (1/4)")
@@ -104,8 +104,8 @@ func TestBenchORTColumn(t *testing.T) {
 		"--iters", "2", "--progress", "none")
 	require.Equal(t, 0, status, stderr)
 	require.Empty(t, stderr)
-	require.Regexp(t, `(?m)^mlp\s+1\s+ref\s+\S+\s+\S+\s+\S+\s+[0-9.e+]+\s+0$`, out)
-	m := regexp.MustCompile(`(?m)^mlp\s+1\s+onnxruntime\s+\S+\s+\S+\s+\S+\s+1\s+(\S+)$`).FindStringSubmatch(out)
+	require.Regexp(t, `(?m)^mlp\s+1\s+ref\s+\S+\s+\S+\s+\S+\s+\S+\s+[0-9.e+]+\s+0$`, out)
+	m := regexp.MustCompile(`(?m)^mlp\s+1\s+onnxruntime\s+\S+\s+\S+\s+\S+\s+\S+\s+1\s+(\S+)$`).FindStringSubmatch(out)
 	require.NotNil(t, m, "an ONNX Runtime row, 1× itself:\n%s", out)
 	maxErr, err := strconv.ParseFloat(m[1], 64)
 	require.NoError(t, err)
@@ -127,7 +127,7 @@ func TestBenchWithoutORT(t *testing.T) {
 		require.Contains(t, stderr, zoobench.ErrNoExporter.Error())
 	}
 	require.NotContains(t, out, "onnxruntime")
-	require.Regexp(t, `(?m)^mlp\s+1\s+ref\s+\S+\s+\S+\s+\S+\s+-\s+0$`, out)
+	require.Regexp(t, `(?m)^mlp\s+1\s+ref\s+\S+\s+\S+\s+\S+\s+\S+\s+-\s+0$`, out)
 }
 
 func TestBenchProgressBar(t *testing.T) {
@@ -148,7 +148,7 @@ func TestBenchFlagErrors(t *testing.T) {
 		status int
 		errHas string
 	}{
-		{"help", []string{"-h"}, 0, "usage: backplane bench"},
+		{"progress single dash", []string{"-progress", "fancy"}, 2, `--progress "fancy"`},
 		{"unknown model", []string{"--models", "mlp,nope"}, 2, `unknown model "nope" (the zoo has mlp, cnn`},
 		{"unknown backend", []string{"--backends", "warp"}, 2, `unknown backend "warp" (registered: `},
 		{"zero batch", []string{"--batch", "1,0"}, 2, `batch size "0" is not a positive integer`},
@@ -156,8 +156,8 @@ func TestBenchFlagErrors(t *testing.T) {
 		{"no batch", []string{"--batch", ","}, 2, "no batch sizes"},
 		{"zero iters", []string{"--iters", "0"}, 2, "need at least one run"},
 		{"negative duration", []string{"--duration", "-1s"}, 2, "need at least one run and no negative time"},
-		{"progress", []string{"--progress", "fancy"}, 2, `-progress "fancy"`},
-		{"argument", []string{"mlp"}, 2, `unexpected argument "mlp"`},
+		{"progress", []string{"--progress", "fancy"}, 2, `--progress "fancy"`},
+		{"argument", []string{"mlp"}, 2, `unexpected argument "mlp" (takes no arguments (zoo models go in --models))`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -226,4 +226,14 @@ func TestWritePlotByHand(t *testing.T) {
 	require.NotContains(t, b.String(), ">1000<")
 
 	require.ErrorContains(t, writePlot(&b, rows[2:3]), "nothing to plot")
+}
+
+func TestBenchThreads(t *testing.T) {
+	out, stderr, status := cli(t, "bench", "--models", "mlp", "--backends", "ref,gomlx", "--batch", "1",
+		"--iters", "1", "--ort=false", "--progress", "none", "--threads", "1")
+	require.Equal(t, 0, status, stderr)
+	require.Regexp(t, `(?m)^mlp\s+1\s+gomlx\s+\S+\s+\S+\s+\S+\s+\S+\s+-\s+[0-9.e+-]+$`, out, "gomlx runs with one thread and agrees with ref")
+	_, stderr, status = cli(t, "bench", "--models", "mlp", "--threads", "-1")
+	require.Equal(t, 2, status)
+	require.Contains(t, stderr, "--threads -1")
 }

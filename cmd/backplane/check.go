@@ -1,94 +1,95 @@
 package main
 
 import (
-	"context"
-	"flag"
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"maps"
 	"math"
 	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/backplane-ml/backplane/models/onnx/onnxtest"
 	"github.com/backplane-ml/backplane/runtime"
 )
 
-func checkCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	backend := fs.String("backend", "all", "backend to check, or all for every backend available here")
-	rtol := fs.Float64("rtol", onnxtest.DefaultTolerance.RTol, "relative tolerance for floating-point outputs")
-	atol := fs.Float64("atol", onnxtest.DefaultTolerance.ATol, "absolute tolerance for floating-point outputs")
-	var dimFlags listFlag
-	fs.Var(&dimFlags, "dim", "size of a symbolic dimension as NAME=N, for the models that have it (repeatable; a name no model has is an error); other dims are bound from each test's input files")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, `usage: backplane check [--backend NAME|all] [--rtol R] [--atol A] [--dim NAME=N]... PATH...
-
-Runs ONNX backend-test folders (model.onnx with test_data_set_N/input_K.pb and
-output_K.pb) and compares the outputs with |got-want| <= atol + rtol*|want|.
-Symbolic input dimensions are bound from --dim, else from each data set's
-input files.
-Each PATH is a test folder or a directory searched for them. Prints one line
-per test and backend, then a summary; exits 1 if any test failed.
-
-flags:`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return 2
-	}
-	if !validTolerance(*rtol) || !validTolerance(*atol) {
-		fmt.Fprintf(stderr, "backplane check: --rtol and --atol must be finite and >= 0 (got %g, %g)\n", *rtol, *atol)
-		return 2
-	}
-	backends, status := checkBackends(*backend, stderr)
-	if status != 0 {
-		return status
-	}
-	cases, err := onnxtest.Discover(fs.Args()...)
-	if err != nil {
-		fmt.Fprintln(stderr, "backplane check:", err)
-		return 2
-	}
-	dims, err := parseDims(dimFlags)
-	if err != nil {
-		fmt.Fprintln(stderr, "backplane check:", err)
-		return 2
-	}
-	perCase, err := checkDimsPerCase(cases, dims)
-	if err != nil {
-		fmt.Fprintln(stderr, "backplane check:", err)
-		return 2
-	}
-	tol := onnxtest.Tolerance{RTol: *rtol, ATol: *atol}
-	counts := map[onnxtest.Status]int{}
-	ctx := context.Background()
-	for i, c := range cases {
-		for _, b := range backends {
-			r := onnxtest.RunWith(ctx, c, b, onnxtest.Options{Tolerance: tol, Dims: perCase[i]})
-			counts[r.Status]++
-			detail := oneLine(r.Reason)
-			if r.Status == onnxtest.Pass {
-				detail = fmt.Sprintf("max abs err %.2g, max rel err %.2g", r.MaxAbsErr, r.MaxRelErr)
+func newCheckCmd() *cobra.Command {
+	var backend string
+	var rtol, atol float64
+	var dimFlags []string
+	c := &cobra.Command{
+		Use:   "check [flags] PATH...",
+		Short: "Run ONNX backend-test folders and compare the outputs",
+		Long: "Runs ONNX backend-test folders (model.onnx with test_data_set_N/input_K.pb and\n" +
+			"output_K.pb) and compares the outputs with |got-want| <= atol + rtol*|want|.\n" +
+			"Each PATH is a test folder or a directory searched for them. Prints one line\n" +
+			"per test and backend, then \"N passed, M failed, K skipped\"; exits 1 if any test failed.\n" +
+			"Symbolic input dimensions are bound from --dim, else from each data set's input files.\n\n" +
+			"The ONNX project's own test data is not in this repository: CI reads it from\n" +
+			"../shared/testdata/onnx beside the clone (see the README).",
+		Example: "  backplane check --backend ref ../shared/testdata/onnx\n" +
+			"  backplane check ../shared/testdata/onnx/light/test_squeezenet --backend gomlx",
+		Args: args(1, -1, "at least one PATH (a test folder or a directory holding them)"),
+		RunE: action(func(cmd *cobra.Command, paths []string) error {
+			stdout := cmd.OutOrStdout()
+			if !validTolerance(rtol) || !validTolerance(atol) {
+				return usagef("--rtol and --atol must be finite and >= 0 (got %g, %g)", rtol, atol)
 			}
-			fmt.Fprintf(stdout, "%s  %s  %s  %s\n", r.Status, c.Name, b, detail)
-		}
+			backends, err := checkBackends(backend)
+			if err != nil {
+				return err
+			}
+			cases, err := onnxtest.Discover(paths...)
+			if errors.Is(err, fs.ErrNotExist) {
+				err = fmt.Errorf("%w\n(the ONNX backend-test data is not part of this repository: copy the folders of\n"+
+					"onnx/backend/test/data from the ONNX repository, e.g. to ../shared/testdata/onnx; see the README)", err)
+			}
+			if err != nil {
+				return &usageError{err}
+			}
+			dims, err := parseDims(dimFlags)
+			if err != nil {
+				return &usageError{err}
+			}
+			perCase, err := checkDimsPerCase(cases, dims)
+			if err != nil {
+				return &usageError{err}
+			}
+			tol := onnxtest.Tolerance{RTol: rtol, ATol: atol}
+			counts := map[onnxtest.Status]int{}
+			ctx := cmd.Context()
+			for i, c := range cases {
+				for _, b := range backends {
+					r := onnxtest.RunWith(ctx, c, b, onnxtest.Options{Tolerance: tol, Dims: perCase[i]})
+					counts[r.Status]++
+					detail := oneLine(r.Reason)
+					if r.Status == onnxtest.Pass {
+						detail = fmt.Sprintf("max abs err %.2g, max rel err %.2g", r.MaxAbsErr, r.MaxRelErr)
+					}
+					fmt.Fprintf(stdout, "%s  %s  %s  %s\n", r.Status, c.Name, b, detail)
+				}
+			}
+			fmt.Fprintf(stdout, "%d passed, %d failed, %d skipped\n", counts[onnxtest.Pass], counts[onnxtest.Fail], counts[onnxtest.Skip])
+			if counts[onnxtest.Fail] > 0 {
+				return exitStatus(1)
+			}
+			return nil
+		}),
 	}
-	fmt.Fprintf(stdout, "%d passed, %d failed, %d skipped\n", counts[onnxtest.Pass], counts[onnxtest.Fail], counts[onnxtest.Skip])
-	if counts[onnxtest.Fail] > 0 {
-		return 1
-	}
-	return 0
+	f := c.Flags()
+	f.StringVar(&backend, "backend", "all", "backend to check, or all for every backend available here")
+	f.Float64Var(&rtol, "rtol", onnxtest.DefaultTolerance.RTol, "relative tolerance for floating-point outputs")
+	f.Float64Var(&atol, "atol", onnxtest.DefaultTolerance.ATol, "absolute tolerance for floating-point outputs")
+	f.StringArrayVar(&dimFlags, "dim", nil, "size of a symbolic dimension as NAME=N, for the models that have it (repeatable; a name no model has is an error); other dims are bound from each test's input files")
+	_ = c.RegisterFlagCompletionFunc("backend", completeBackends("all"))
+	return c
 }
 
-// checkBackends resolves --backend to backend names; a nonzero status means
-// the check cannot run (2: unknown name, 1: the named backend is unavailable).
-func checkBackends(name string, stderr io.Writer) ([]string, int) {
+// checkBackends resolves --backend to backend names: an unknown name is a
+// usage error, an unavailable one a failure.
+func checkBackends(name string) ([]string, error) {
 	if name == "all" {
 		var names []string
 		for _, b := range runtime.Backends() {
@@ -97,25 +98,18 @@ func checkBackends(name string, stderr io.Writer) ([]string, int) {
 			}
 		}
 		if len(names) == 0 {
-			fmt.Fprintln(stderr, "backplane check: no backend is available here")
-			return nil, 1
+			return nil, errors.New("no backend is available here")
 		}
-		return names, 0
+		return names, nil
 	}
 	b, ok := runtime.Lookup(name)
 	if !ok {
-		var known []string
-		for _, b := range runtime.Backends() {
-			known = append(known, b.Name())
-		}
-		fmt.Fprintf(stderr, "backplane check: unknown backend %q (registered: %s, or all)\n", name, strings.Join(known, ", "))
-		return nil, 2
+		return nil, usagef("unknown backend %q (registered: %s, or all)", name, strings.Join(runtime.BackendNames(), ", "))
 	}
 	if err := runtime.Availability(b); err != nil {
-		fmt.Fprintf(stderr, "backplane check: backend %q is not available here: %v\n", name, err)
-		return nil, 1
+		return nil, fmt.Errorf("backend %q is not available here: %s", name, cause(err))
 	}
-	return []string{name}, 0
+	return []string{name}, nil
 }
 
 func validTolerance(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }

@@ -116,12 +116,13 @@ func TestCheckUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no path", []string{"check"}, "usage: backplane check"},
-		{"unknown flag", []string{"check", "--frob", root}, "flag provided but not defined"},
+		{"no path", []string{"check"}, "backplane check: missing at least one PATH"},
+		{"unknown flag", []string{"check", "--frob", root}, "unknown flag: --frob"},
 		{"unknown backend", []string{"check", "--backend", "nope", root}, `unknown backend "nope"`},
 		{"negative rtol", []string{"check", "--rtol", "-1", root}, "must be finite and >= 0"},
 		{"NaN atol", []string{"check", "--atol", "NaN", root}, "must be finite and >= 0"},
 		{"missing path", []string{"check", filepath.Join(root, "nope")}, "no such file"},
+		{"missing data says where it comes from", []string{"check", filepath.Join(root, "nope")}, "not part of this repository"},
 		{"no tests there", []string{"check", t.TempDir()}, "no ONNX test folders"},
 	}
 	for _, c := range cases {

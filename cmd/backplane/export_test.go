@@ -8,6 +8,7 @@ import (
 
 	"github.com/backplane-ml/backplane/models"
 	"github.com/backplane-ml/backplane/models/onnx"
+	"github.com/backplane-ml/backplane/runtime"
 )
 
 func TestExportCommand(t *testing.T) {
@@ -35,7 +36,19 @@ func TestExportCommand(t *testing.T) {
 
 	_, stderr, status = cli(t, "export", saved)
 	require.Equal(t, 2, status)
-	require.Contains(t, stderr, "usage: backplane export")
+	require.Contains(t, stderr, `required flag(s) "output" not set`, "the missing flag is named")
+
+	// A zoo name is a model too, and a .bpa output writes a saved artifact.
+	bpa := filepath.Join(dir, "cnn-b2.bpa")
+	stdout, stderr, status = cli(t, "export", "cnn", "--dim", "batch=2", "-o", bpa)
+	require.Equal(t, 0, status, stderr)
+	require.Contains(t, stdout, "backplane artifact")
+	loaded, err := runtime.LoadArtifact(bpa)
+	require.NoError(t, err)
+	require.Equal(t, 2, loaded.Inputs[0].Dims[0].Size, "batch bound to 2")
+	_, stderr, status = cli(t, "export", "cnn", "-o", filepath.Join(dir, "x.txt"))
+	require.Equal(t, 2, status)
+	require.Contains(t, stderr, ".onnx or .bpa")
 	_, stderr, status = cli(t, "export", "-opset", "16", "-o", out, saved)
 	require.Equal(t, 1, status)
 	require.Contains(t, stderr, "opset 16 (supported: 17 to 21)")

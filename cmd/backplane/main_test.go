@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,7 +25,7 @@ func cli(t *testing.T, args ...string) (stdout, stderr string, status int) {
 func TestUsageAndUnknownCommand(t *testing.T) {
 	_, stderr, status := cli(t)
 	require.Equal(t, 2, status)
-	require.Contains(t, stderr, "usage: backplane COMMAND")
+	require.Contains(t, stderr, "Usage:\n  backplane [flags]\n  backplane [command]")
 	_, stderr, status = cli(t, "frobnicate")
 	require.Equal(t, 2, status)
 	require.Contains(t, stderr, `unknown command "frobnicate"`)
@@ -34,7 +35,7 @@ func TestBackendsListsRef(t *testing.T) {
 	out, _, status := cli(t, "backends")
 	require.Equal(t, 0, status)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	require.Regexp(t, `^BACKEND\s+AVAILABLE\s+REASON`, lines[0])
+	require.Regexp(t, `^BACKEND\s+AVAILABLE\s+DETAIL`, lines[0])
 	require.Contains(t, out, "ref")
 	require.Regexp(t, `(?m)^ref\s+yes`, out)
 }
@@ -45,7 +46,7 @@ func TestDemoPrintsTable(t *testing.T) {
 	require.Contains(t, out, "MAX ABS ERR VS REF")
 	for _, m := range []string{"mlp", "cnn"} {
 		// ref agrees with itself exactly.
-		require.Regexp(t, `(?m)^`+m+`\s+\S+\s+ref\s+1\s+\S+\s+\S+\s+0\s+ok`, out)
+		require.Regexp(t, `(?m)^`+m+`\s+\S+\s+ref\s+1\s+\S+\s+\S+\s+\S+\s+0\s+ok`, out)
 		// Exactly one backend is marked as the runtime's choice, and it ran the model within tolerance.
 		marked := regexp.MustCompile(`(?m)^`+m+`\s.*\sok\s+<- \S+$`).FindAllString(out, -1)
 		require.Len(t, marked, 1, out)
@@ -73,7 +74,7 @@ func TestRunSavedArtifact(t *testing.T) {
 	// The runtime picks the most preferred backend that can run it (gomlx here, xla with a plugin).
 	require.Regexp(t, `served by (xla|gomlx) \(2\); 0 with fallbacks`, out)
 	require.Contains(t, out, "static preference: 2 of the 20 samples every backend needs before ranking")
-	require.Regexp(t, `mlp-4-\[3\]-2\s+(xla|gomlx)\s+2\s+2\s+-`, out) // telemetry row: 2 runs, 2 ok, no failures
+	require.Regexp(t, `mlp-4-3-2\s+(xla|gomlx)\s+2\s+2\s+-`, out) // telemetry row: 2 runs, 2 ok, no failures
 	probs, err := npy.ReadFile(filepath.Join(dir, "probs.npy"))
 	require.NoError(t, err)
 	// Softmax rows sum to one.
@@ -152,7 +153,23 @@ func TestSoakShortRun(t *testing.T) {
 	require.Regexp(t, `(?m)^\s+\S+\s+error\s+\d+`, out)
 	require.Regexp(t, `(?m)^\s+\S+\s+clean\s+\d+`, out)
 	require.Contains(t, out, "0 wrong results, 0 untyped errors")
+	// The OK column counts each phase's requests: the phases add up to the total.
+	var sum int
+	for _, m := range regexp.MustCompile(`(?m)^\s+\S+\s+(?:error|clean|hostile|panic|nan|wrong-shape|hang|latency-spike|unavailable|drain)\s+(\d+)\s`).FindAllStringSubmatch(out, -1) {
+		n, err := strconv.Atoi(m[1])
+		require.NoError(t, err)
+		sum += n
+	}
+	total := regexp.MustCompile(`requests: (\d+) ok`).FindStringSubmatch(out)
+	require.NotNil(t, total, out)
+	n, err := strconv.Atoi(total[1])
+	require.NoError(t, err)
+	require.Equal(t, n, sum, "per-phase OK counts add up to the total:\n%s", out)
 	require.Regexp(t, `goroutines before \d+, after Close \d+`, out)
+	// Every fourth phase mixes hostile requests into clean traffic.
+	require.Regexp(t, `(?m)^\s+\S+\s+hostile\s+\d+`, out)
+	require.Regexp(t, `hostile phases: \d+ hostile requests`, out)
+	require.Regexp(t, `clean requests in hostile phases: \d+`, out)
 
 	_, _, status = cli(t, "soak", "-rate", "2")
 	require.Equal(t, 2, status)

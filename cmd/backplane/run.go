@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,49 +11,49 @@ import (
 	"strings"
 	"time"
 
-	"github.com/backplane-ml/backplane/models/onnx"
+	"github.com/spf13/cobra"
+
 	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
 	"github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
 	"github.com/backplane-ml/backplane/tensor/npy"
 )
 
-// listFlag collects a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
-func runCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	backend := fs.String("backend", "auto", "backend name, or auto to let the runtime choose")
-	iters := fs.Int("iters", 1, "number of timed runs")
-	seed := fs.Uint64("seed", 1, "seed for random inputs")
-	outDir := fs.String("out", "", "directory to write outputs to as NAME.npy")
-	timeout := fs.Duration("timeout", 0, "deadline for each run (0: none)")
-	var inputs, dims listFlag
-	fs.Var(&inputs, "input", "input as NAME=FILE, or FILE for the next input in order; FILE is .npy or a .pb TensorProto (repeatable)")
-	fs.Var(&dims, "dim", "size of a symbolic dimension as NAME=N, e.g. batch=8 (repeatable; default 1)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: backplane run [flags] ARTIFACT|MODEL.onnx\n\n"+
-			"Runs a saved artifact, or an ONNX model imported on the fly, on inputs read from\n"+
-			".npy or .pb (TensorProto) files or drawn at random.\n\nflags:")
-		fs.PrintDefaults()
+func newRunCmd() *cobra.Command {
+	var o runOptions
+	c := &cobra.Command{
+		Use:   "run [flags] MODEL",
+		Short: "Run a model on random, .npy or .pb inputs; outputs, latency, dispatch and telemetry",
+		Long: "Runs MODEL on inputs read from .npy or .pb (TensorProto) files, or drawn at random, and\n" +
+			"prints each output's summary, the latency percentiles, which backend served the runs,\n" +
+			"the dispatcher's decision before and after, the telemetry table and RSS before and after.\n\n" +
+			modelHelp,
+		Example: "  backplane run mlp\n" +
+			"  backplane run --dim batch=8 --iters 200 model.bpa\n" +
+			"  backplane run model.onnx --backend gomlx --input x=in.npy --out outdir",
+		Args:              args(1, 1, "one MODEL"),
+		ValidArgsFunction: completeModel,
+		RunE: action(func(cmd *cobra.Command, a []string) error {
+			if o.iters < 1 {
+				return usagef("--iters %d: need at least one run", o.iters)
+			}
+			if o.threads < 0 {
+				return usagef("--threads %d: must be positive (0: each backend's default)", o.threads)
+			}
+			return runArtifact(a[0], o, cmd.OutOrStdout())
+		}),
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageStatus(err)
-	}
-	if fs.NArg() != 1 || *iters < 1 {
-		fs.Usage()
-		return 2
-	}
-	if err := runArtifact(fs.Arg(0), runOptions{backend: *backend, iters: *iters, seed: *seed, outDir: *outDir,
-		timeout: *timeout, inputs: inputs, dims: dims}, stdout); err != nil {
-		fmt.Fprintln(stderr, "backplane run:", err)
-		return 1
-	}
-	return 0
+	f := c.Flags()
+	f.StringVar(&o.backend, "backend", "auto", "backend name, or auto to let the runtime choose")
+	f.IntVar(&o.iters, "iters", 1, "number of timed runs")
+	f.Uint64Var(&o.seed, "seed", 1, "seed for random inputs")
+	f.StringVar(&o.outDir, "out", "", "directory to write outputs to as NAME.npy")
+	f.DurationVar(&o.timeout, "timeout", 0, "deadline for each run (0: none)")
+	f.IntVar(&o.threads, "threads", 0, "threads per run on backends that have threads (0: each backend's default)")
+	f.StringArrayVar(&o.inputs, "input", nil, "input as NAME=FILE, or FILE for the next input in order; FILE is .npy or a .pb TensorProto (repeatable)")
+	f.StringArrayVar(&o.dims, "dim", nil, "size of a symbolic dimension as NAME=N, e.g. batch=8 (repeatable; default 1)")
+	_ = c.RegisterFlagCompletionFunc("backend", completeBackends("auto"))
+	return c
 }
 
 type runOptions struct {
@@ -63,6 +62,7 @@ type runOptions struct {
 	seed         uint64
 	outDir       string
 	timeout      time.Duration
+	threads      int
 	inputs, dims []string
 }
 
@@ -71,15 +71,9 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	isONNX := strings.EqualFold(filepath.Ext(path), ".onnx")
-	var a *runtime.Artifact
-	if isONNX {
-		// Bound dims become static at import, which lets shape-deciding
-		// subgraphs that depend on them fold.
-		a, err = onnx.ImportFile(path, onnx.Options{Dims: bind})
-	} else {
-		a, err = runtime.LoadArtifact(path)
-	}
+	// Bound dims of an ONNX model become static at import, which lets
+	// shape-deciding subgraphs that depend on them fold.
+	a, isONNX, err := loadModel(path, bind)
 	if err != nil {
 		return err
 	}
@@ -97,12 +91,18 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 	if o.backend != "auto" {
 		opts = append(opts, runtime.WithBackends(o.backend))
 	}
+	if o.threads > 0 {
+		opts = append(opts, runtime.WithThreads(o.threads))
+	}
 	rt, err := runtime.New(opts...)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
 	ctx := context.Background()
+	if err := rt.Ping(ctx); err != nil { // --backend NAME that cannot run here: say why before loading
+		return err
+	}
 	m, err := rt.Load(ctx, a)
 	if err != nil {
 		return err
@@ -115,9 +115,6 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "model %q: shapes decided per input signature (each new one is specialized and prepared on its first run)\n", a.Name)
 	} else {
 		fmt.Fprintf(stdout, "model %q: %d nodes, backends in order: %s\n", a.Name, len(a.Nodes), strings.Join(m.Backends(), ", "))
-	}
-	for _, s := range m.Skipped() {
-		fmt.Fprintf(stdout, "  skipped %s (%s): %v\n", s.Backend, s.Mode, s.Err)
 	}
 	for i, in := range a.Inputs {
 		fmt.Fprintf(stdout, "input  %-12s %s\n", in.Name, feed[i].Summary())
@@ -146,18 +143,19 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 		}
 	}
 	for _, at := range info.Attempts {
-		fmt.Fprintf(stdout, "  last run fell back from %s (%s): %v\n", at.Backend, at.Mode, at.Err)
+		fmt.Fprintf(stdout, "  last run fell back from %s (%s): %s\n", at.Backend, at.Mode, runtime.Brief(at.Err))
 	}
 	for i, o := range a.Outputs {
 		fmt.Fprintf(stdout, "output %-12s %s\n", o.Name, out[i].Summary())
 	}
 	slices.Sort(lat)
-	fmt.Fprintf(stdout, "%d runs: p50 %v, p90 %v, min %v, max %v; served by %s; %d with fallbacks\n", len(lat),
-		percentile(lat, 0.5), percentile(lat, 0.9), lat[0], lat[len(lat)-1], servedText(served), fallbacks)
+	fmt.Fprintf(stdout, "%s: p50 %v, p95 %v, p99 %v, min %v, max %v; served by %s; %d with fallbacks\n", plural(len(lat), "run"),
+		dur(percentile(lat, 0.5)), dur(percentile(lat, 0.95)), dur(percentile(lat, 0.99)), dur(lat[0]), dur(lat[len(lat)-1]),
+		servedText(served), fallbacks)
 	memAfter := runtime.ReadMemoryStats()
-	fmt.Fprintf(stdout, "RSS before the runs %.1f MiB, after %.1f MiB (%+.1f MiB over %d runs)\n",
-		mib(memBefore.RSS), mib(memAfter.RSS), mib(memAfter.RSS)-mib(memBefore.RSS), len(lat))
-	fmt.Fprintf(stdout, "dispatch after %d runs:\n%s\n", len(lat), m.Explain())
+	fmt.Fprintf(stdout, "RSS before the runs %.1f MiB, after %.1f MiB (%+.1f MiB over %s)\n",
+		mib(memBefore.RSS), mib(memAfter.RSS), mib(memAfter.RSS)-mib(memBefore.RSS), plural(len(lat), "run"))
+	fmt.Fprintf(stdout, "dispatch after %s:\n%s\n", plural(len(lat), "run"), m.Explain())
 	writeTelemetry(stdout, rt.Telemetry().Snapshot())
 	if o.outDir != "" {
 		if err := os.MkdirAll(o.outDir, 0o755); err != nil {
@@ -172,6 +170,14 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// plural formats a count with its noun: "1 run", "2 runs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // servedText lists how many runs each backend served, most first.

@@ -5,6 +5,7 @@ package ortpeer
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	goruntime "runtime"
 	"strconv"
 	"sync"
@@ -91,6 +92,12 @@ func Load(onnx []byte, opt Options) (*Session, error) {
 		return nil, s.fail(runtime.ErrBackend, runtime.ModeCompile, "", err)
 	}
 	s.in, s.out = in, out
+	if len(in) == 0 || len(out) == 0 {
+		// onnxruntime_go v1.27 indexes the first input and output of every
+		// Run: a model with none cannot be run through it.
+		return nil, s.fail(runtime.ErrUnsupported, runtime.ModeUnsupported, "",
+			fmt.Errorf("the model has %d inputs and %d outputs; onnxruntime_go runs only models with at least one of each", len(in), len(out)))
+	}
 	for _, io := range in {
 		if _, err := dtypeOf(io); err != nil {
 			return nil, s.fail(runtime.ErrUnsupported, runtime.ModeUnsupported, io.Name, err)
@@ -217,12 +224,24 @@ func (s *Session) fail(kind error, mode runtime.FailureMode, input string, err e
 	return &runtime.Error{Kind: kind, Model: s.name, Backend: Name, Input: input, Mode: mode, Err: err}
 }
 
+// destroyAll frees values, skipping absent ones: onnxruntime_go leaves a
+// typed nil (a nil *Tensor in a non-nil interface) in an output it failed
+// to convert, and calling Destroy on that would crash.
 func destroyAll(vs []ort.Value) {
 	for _, v := range vs {
-		if v != nil {
+		if !isNilValue(v) {
 			v.Destroy()
 		}
 	}
+}
+
+// isNilValue reports a nil interface or an interface holding a nil pointer.
+func isNilValue(v ort.Value) bool {
+	if v == nil {
+		return true
+	}
+	r := reflect.ValueOf(v)
+	return r.Kind() == reflect.Pointer && r.IsNil()
 }
 
 // dtypes maps ONNX Runtime's element types to backplane's.
@@ -335,6 +354,9 @@ func newValue[T float32 | float64 | int8 | uint8 | int32 | int64 | bool](t *tens
 // fromValue turns an output into a tensor sharing the Go slice onnxruntime_go
 // already copied the result into.
 func fromValue(v ort.Value) (*tensor.Tensor, error) {
+	if isNilValue(v) {
+		return nil, errors.New("missing")
+	}
 	switch v := v.(type) {
 	case *ort.Tensor[float32]:
 		return fromTensor(v)
@@ -350,8 +372,6 @@ func fromValue(v ort.Value) (*tensor.Tensor, error) {
 		return fromTensor(v)
 	case *ort.Tensor[bool]:
 		return fromTensor(v)
-	case nil:
-		return nil, errors.New("missing")
 	}
 	return nil, fmt.Errorf("a %T has no backplane tensor form", v)
 }

@@ -31,9 +31,10 @@ type backendRunner struct {
 	m    *runtime.Model
 }
 
-// OpenBackend loads a on the named backend alone.
-func OpenBackend(ctx context.Context, backend string, a *runtime.Artifact) (Runner, error) {
-	rt, err := runtime.New(runtime.WithBackends(backend))
+// OpenBackend loads a on the named backend alone, with any further runtime
+// options (runtime.WithThreads).
+func OpenBackend(ctx context.Context, backend string, a *runtime.Artifact, opts ...runtime.Option) (Runner, error) {
+	rt, err := runtime.New(append([]runtime.Option{runtime.WithBackends(backend)}, opts...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/backplane-ml/backplane/backends/ref"
 	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
 	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/runtime"
@@ -120,6 +119,8 @@ type converter struct {
 	nodeName string
 	used     map[string]bool // attributes of the current node read or deliberately ignored
 	fresh    int
+
+	mem importMemory // bytes held against Options.MemoryBudget
 }
 
 func newConverter(name string, opset int64, opt Options) *converter {
@@ -163,10 +164,14 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 		}
 		var t *tensor.Tensor
 		if c.preInit != nil {
+			// A template's weights, decoded (and charged) when it was imported.
 			if t = c.preInit[init.Name]; t == nil {
 				return nil, &Error{Model: c.name, Input: init.Name, Kind: ErrInvalidModel, Err: errors.New("the template has no such initializer")}
 			}
 		} else {
+			if err := c.chargeInitializer(init); err != nil {
+				return nil, err
+			}
 			var err error
 			if t, err = onnxpb.ToTensor(init, c.opt.External); err != nil {
 				return nil, &Error{Model: c.name, Input: init.Name, Kind: kindOf(err), Err: err}
@@ -202,6 +207,16 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 	}
 	for _, out := range g.Outputs {
 		c.consumed[out.Name] = true
+	}
+	for i := range g.Nodes {
+		if !plan.live[i] {
+			// Nothing reads its outputs: converting it would only fold
+			// constants nobody uses (a hostile file's cheap way to fill
+			// memory). Its op must still be one the importer knows.
+			if err := c.checkDeadNode(i, &g.Nodes[i]); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, i := range plan.order {
 		if err := c.convertNode(i, &g.Nodes[i]); err != nil {
@@ -505,9 +520,12 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 		for i, name := range inputs {
 			args[i] = c.consts[name]
 		}
-		res, err := ref.Eval(op, attrs, args...)
+		if err := c.chargeFold(op, outA, outputs); err != nil {
+			return err
+		}
+		res, err := c.fold(op, attrs, inputs, args)
 		if err != nil {
-			return c.opError(op, inputs, err)
+			return err
 		}
 		for i, name := range outputs {
 			if name != "" {
@@ -534,7 +552,10 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 		for i, name := range inputs {
 			args[i], _ = c.constant(name)
 		}
-		if res, err := ref.Eval(op, attrs, args...); err == nil {
+		if err := c.chargeFold(op, outA, outputs); err != nil {
+			return err
+		}
+		if res, err := c.fold(op, attrs, inputs, args); err == nil {
 			knownOut = res
 		}
 	}

@@ -153,23 +153,33 @@ func elemOperands(c *converter, n *onnxpb.Node) error {
 	return c.requireOutputs(1)
 }
 
-// elemChain reduces the node's inputs left to right with a binary catalog op
-// into dst. Opset 6 and 7 wanted equal shapes here; numpy broadcasting (opset
-// 8 on) accepts those too.
+// elemChain reduces the node's inputs with a binary catalog op into dst,
+// pairing neighbours level by level (a balanced tree: depth log2(n), so a
+// node with thousands of inputs makes no deep chain for a backend to walk
+// recursively). Opset 6 and 7 wanted equal shapes here; numpy broadcasting
+// (opset 8 on) accepts those too, and broadcasting is associative, so the
+// pairing does not change the result's shape.
 func elemChain(c *converter, n *onnxpb.Node, op, dst string) error {
 	if len(n.Inputs) == 1 {
 		return c.emit("identity", nil, []string{n.Inputs[0]}, dst)
 	}
-	acc := n.Inputs[0]
-	for i, in := range n.Inputs[1:] {
-		next := dst
-		if i < len(n.Inputs)-2 {
-			next = c.tmp()
+	level := n.Inputs
+	for len(level) > 1 {
+		next := make([]string, 0, (len(level)+1)/2)
+		for i := 0; i+1 < len(level); i += 2 {
+			out := dst
+			if len(level) > 2 {
+				out = c.tmp()
+			}
+			if err := c.emit(op, nil, []string{level[i], level[i+1]}, out); err != nil {
+				return err
+			}
+			next = append(next, out)
 		}
-		if err := c.emit(op, nil, []string{acc, in}, next); err != nil {
-			return err
+		if len(level)%2 == 1 {
+			next = append(next, level[len(level)-1])
 		}
-		acc = next
+		level = next
 	}
 	return nil
 }

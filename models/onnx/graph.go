@@ -21,6 +21,7 @@ const maxUnusedListed = 32
 
 // graphPlan is the result of ordering a graph's nodes.
 type graphPlan struct {
+	live   []bool   // per node of Graph.Nodes: whether a graph output depends on it
 	order  []int    // indices into Graph.Nodes of the live nodes, producers first
 	unused []string // "input x", "initializer w", "node n (Op)": defined or listed but never used
 }
@@ -174,7 +175,7 @@ func (c *converter) planGraph(g *onnxpb.Graph) (*graphPlan, error) {
 		}
 	}
 
-	plan := &graphPlan{order: order}
+	plan := &graphPlan{live: live, order: order}
 	isInit := map[string]bool{}
 	for _, t := range g.Initializers {
 		isInit[t.Name] = true

@@ -70,13 +70,20 @@ func TestImportGraphHygieneErrors(t *testing.T) {
 func TestImportReportsUnusedAndDropsDeadNodes(t *testing.T) {
 	w := initializer(t, "w", tensor.MustFromSlice([]float32{1, 2}, 2))
 	m := model(13, []onnxpb.Node{
-		{Name: "dead", OpType: "NoSuchOp", Inputs: []string{"x"}, Outputs: []string{"z"}}, // never read: dropped, not refused
+		{Name: "dead", OpType: "Exp", Inputs: []string{"x"}, Outputs: []string{"z"}}, // never read: dropped
 		{Name: "r", OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"y"}},
 	}, []onnxpb.ValueInfo{tin("x", onnxpb.Float, 2), tin("mask", onnxpb.Float, 2)}, []onnxpb.ValueInfo{tout("y")}, w)
 	art, err := ImportModel(m, Options{Name: "unused"})
 	require.NoError(t, err)
-	require.Equal(t, "input mask; initializer w; node dead (NoSuchOp)", art.Metadata["onnx_unused"])
+	require.Equal(t, "input mask; initializer w; node dead (Exp)", art.Metadata["onnx_unused"])
 	require.Len(t, art.Inputs, 2, "an unused graph input stays declared: callers pass it")
+	require.Empty(t, art.Nodes[1:], "only the live node is converted")
+
+	// A dead node's op must still be one the importer knows.
+	m.Graph.Nodes[0].OpType = "NoSuchOp"
+	e := importErr(t, m)
+	require.ErrorIs(t, e, ErrUnsupported)
+	require.Equal(t, "dead", e.Node)
 }
 
 func TestImportDimsMustExist(t *testing.T) {

@@ -28,14 +28,17 @@ import (
 	"github.com/backplane-ml/backplane/tensor"
 )
 
-// Sentinel errors wrapped by *Error.
+// Sentinel errors wrapped by *Error. Each also matches the runtime's kind of
+// the same meaning with errors.Is, so callers that know only the runtime's
+// kinds classify import errors too.
 var (
 	// ErrUnsupported: the model uses an op, opset, attribute value or data
-	// type backplane does not implement.
-	ErrUnsupported = errors.New("not supported")
+	// type backplane does not implement. It matches runtime.ErrUnsupported.
+	ErrUnsupported = runtime.NewKind("not supported", runtime.ErrUnsupported)
 	// ErrInvalidModel: the model is malformed (dangling names, bad attributes,
-	// inconsistent shapes, undecodable protobuf).
-	ErrInvalidModel = errors.New("invalid ONNX model")
+	// inconsistent shapes, undecodable protobuf). It matches
+	// runtime.ErrInvalidArtifact.
+	ErrInvalidModel = runtime.NewKind("invalid ONNX model", runtime.ErrInvalidArtifact)
 )
 
 // Error reports a problem importing a model, with the node at fault.
@@ -44,8 +47,9 @@ type Error struct {
 	Node   string // node name (or "#index" when the node has none)
 	OpType string // ONNX op type of the node
 	Input  string // input value name at fault, if any
-	Kind   error  // ErrUnsupported or ErrInvalidModel
-	Err    error
+	Kind   error  // ErrUnsupported, ErrInvalidModel, runtime.ErrIO (reading the file) or runtime.ErrNotRegistered
+
+	Err error
 }
 
 // Error formats the model, node, op and input at fault, then the cause.
@@ -80,9 +84,13 @@ func describeError(what, model, node, op, input string, kind, err error) string 
 // Unwrap returns the kind and the cause, so errors.Is works with both.
 func (e *Error) Unwrap() []error { return []error{e.Kind, e.Err} }
 
-// Is makes every import error match runtime.ErrInvalidArtifact too, so
-// callers that only know the runtime's kinds still classify it.
-func (e *Error) Is(target error) bool { return target == runtime.ErrInvalidArtifact }
+// Is makes an import error about the model's content (ErrInvalidModel or
+// ErrUnsupported) match runtime.ErrInvalidArtifact too: the runtime cannot
+// load what did not import. Errors reading the file match runtime.ErrIO and
+// the os error instead (errors.Is(err, fs.ErrNotExist)).
+func (e *Error) Is(target error) bool {
+	return target == runtime.ErrInvalidArtifact && (e.Kind == ErrInvalidModel || e.Kind == ErrUnsupported)
+}
 
 // Options tune an import.
 type Options struct {
@@ -97,6 +105,12 @@ type Options struct {
 	// External loads tensors stored outside the model file. ImportFile sets it
 	// to read files next to the model, refusing paths that leave its directory.
 	External onnxpb.ExternalLoader
+	// MemoryBudget bounds the bytes an import holds (bytes of the model
+	// file, initializers, external data and constants folded at import);
+	// 0 means runtime.DefaultMemoryBudget(). Going over it is an *Error
+	// wrapping runtime.ErrMemory that names the value, before it is
+	// allocated.
+	MemoryBudget int64
 
 	values     map[string]*tensor.Tensor // value inputs' and probed values, when specializing
 	probing    bool                      // values computed from data may be probed per run
@@ -104,11 +118,19 @@ type Options struct {
 }
 
 // ImportFile reads and imports an ONNX model file; external data is resolved
-// relative to the file's directory.
+// relative to the file's directory. Only a regular file of at most
+// onnxpb.MaxFileBytes is read (see onnxpb.ReadFile).
 func ImportFile(path string, opt Options) (*runtime.Artifact, error) {
-	data, err := os.ReadFile(path)
+	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() && info.Size() > budgetOf(opt) {
+		return nil, &Error{Model: path, Kind: ErrInvalidModel, Err: &runtime.Error{Kind: runtime.ErrMemory, Model: path,
+			Mode: runtime.ModeMemory, Err: fmt.Errorf("the file has %d bytes, more than the import's memory budget of %d (Options.MemoryBudget)", info.Size(), budgetOf(opt))}}
+	}
+	data, err := onnxpb.ReadFile(path)
 	if err != nil {
-		return nil, &Error{Model: path, Kind: ErrInvalidModel, Err: err}
+		if errors.Is(err, onnxpb.ErrMalformed) || errors.Is(err, onnxpb.ErrLimit) { // not a model file: special, or too large
+			return nil, &Error{Model: path, Kind: ErrInvalidModel, Err: err}
+		}
+		return nil, &Error{Kind: runtime.ErrIO, Err: err} // the os error names the path
 	}
 	if opt.External == nil {
 		opt.External = onnxpb.DirLoader(filepath.Dir(path))

@@ -68,7 +68,7 @@ func (k *kit) badInputCases(t *testing.T) {
 		cancel()
 		_, err := m.Run(ctx, f32(2, 3), f32(2, 3))
 		require.ErrorIs(t, err, context.Canceled)
-		require.ErrorIs(t, err, runtime.ErrNoBackend)
+		require.NotErrorIs(t, err, runtime.ErrNoBackend, "the caller stopped the request: no backend is at fault")
 	})
 	t.Run("cancelled-context-reaches-backend", func(t *testing.T) {
 		// The runtime stops before calling a backend with a done context; here

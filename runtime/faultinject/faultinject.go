@@ -52,6 +52,11 @@ const (
 	Unavailable
 	// PrepareError makes Prepare fail (a compile error).
 	PrepareError
+	// IgnoreCtx makes Run stall for the stall duration (WithStall) without
+	// looking at its context, then answer correctly: a backend that cannot
+	// stop mid-run (a GoMLX or PJRT execution, a cgo call). The runtime's
+	// supervisor must return the typed timeout at the deadline anyway.
+	IgnoreCtx
 	numKinds
 )
 
@@ -83,6 +88,8 @@ func (k Kind) String() string {
 		return "unavailable"
 	case PrepareError:
 		return "prepare-error"
+	case IgnoreCtx:
+		return "ignore-ctx"
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
 }
@@ -106,15 +113,22 @@ func WithSeed(seed uint64) Option {
 // WithSpike sets how long a LatencySpike stalls (default 50 ms).
 func WithSpike(d time.Duration) Option { return func(b *Backend) { b.spike = d } }
 
+// WithStall sets how long an IgnoreCtx run stalls (default 300 ms).
+func WithStall(d time.Duration) Option { return func(b *Backend) { b.stall = d } }
+
 // WithRate sets the initial rate of one kind of fault.
 func WithRate(k Kind, rate float64) Option { return func(b *Backend) { b.Set(k, rate) } }
 
 // Backend is a runtime.Backend that injects faults into another one. It is
-// safe for concurrent use and starts no goroutines.
+// safe for concurrent use and starts no goroutines. Its prepared models
+// declare that they honour their context (runtime.ContextHonouring) only
+// while IgnoreCtx is off and the inner model does, so the runtime
+// supervises their runs whenever they might not stop at a deadline.
 type Backend struct {
 	inner runtime.Backend
 	name  string
 	spike time.Duration
+	stall time.Duration
 
 	rates    [numKinds]atomic.Uint64 // float64 bits
 	injected [numKinds]atomic.Int64
@@ -126,7 +140,7 @@ type Backend struct {
 
 // Wrap returns inner wrapped with fault injection, every rate 0.
 func Wrap(inner runtime.Backend, opts ...Option) *Backend {
-	b := &Backend{inner: inner, name: inner.Name() + "+faults", spike: 50 * time.Millisecond,
+	b := &Backend{inner: inner, name: inner.Name() + "+faults", spike: 50 * time.Millisecond, stall: 300 * time.Millisecond,
 		rng: rand.New(rand.NewPCG(1, 0x6661756c74))}
 	for _, o := range opts {
 		o(b)
@@ -244,6 +258,8 @@ func (p *prepared) Run(ctx context.Context, inputs []*tensor.Tensor) ([]*tensor.
 	case b.roll(Unavailable):
 		return nil, &runtime.Error{Kind: runtime.ErrUnavailable, Model: p.model, Backend: b.name,
 			Mode: runtime.ModeUnavailable, Err: fmt.Errorf("%w: device gone", ErrInjected)}
+	case b.roll(IgnoreCtx):
+		time.Sleep(b.stall) // deliberately deaf to ctx
 	case b.roll(LatencySpike):
 		t := time.NewTimer(b.spike)
 		select {
@@ -271,6 +287,17 @@ func (p *prepared) Run(ctx context.Context, inputs []*tensor.Tensor) ([]*tensor.
 }
 
 func (p *prepared) Close() error { return p.inner.Close() }
+
+// HonoursContext tells the truth about this wrapper: while IgnoreCtx faults
+// may fire it does not honour its context; otherwise it does when the inner
+// model does. The runtime asks per run, so setting the rate takes effect at once.
+func (p *prepared) HonoursContext() bool {
+	if p.b.Rate(IgnoreCtx) > 0 {
+		return false
+	}
+	h, ok := p.inner.(runtime.ContextHonouring)
+	return ok && h.HonoursContext()
+}
 
 // poisonNaN sets the first element of every float output to NaN.
 func poisonNaN(out []*tensor.Tensor) {

@@ -152,7 +152,7 @@ func TestRatesAreSeededAndClamped(t *testing.T) {
 	b.Set(faultinject.Kind(99), 1) // ignored, never a panic
 	require.Equal(t, 0.0, b.Rate(faultinject.Kind(99)))
 	require.Equal(t, "kind(99)", faultinject.Kind(99).String())
-	require.Len(t, faultinject.Kinds(), 8)
+	require.Len(t, faultinject.Kinds(), 9)
 }
 
 func TestConcurrentCallersAndRateChanges(t *testing.T) {

@@ -364,10 +364,18 @@ func (d *decoder) node(b []byte, n *Node, depth int) error {
 		switch f.num {
 		case 1:
 			name = indexed("input", len(n.Inputs), "", false)
-			n.Inputs, err = d.strs(&f, n.Inputs)
+			if len(n.Inputs) >= MaxNodeInputs {
+				err = limit("more than %d inputs to one node", MaxNodeInputs)
+			} else {
+				n.Inputs, err = d.strs(&f, n.Inputs)
+			}
 		case 2:
 			name = indexed("output", len(n.Outputs), "", false)
-			n.Outputs, err = d.strs(&f, n.Outputs)
+			if len(n.Outputs) >= MaxNodeInputs {
+				err = limit("more than %d outputs of one node", MaxNodeInputs)
+			} else {
+				n.Outputs, err = d.strs(&f, n.Outputs)
+			}
 		case 3:
 			name = "name"
 			n.Name, err = d.str(&f)
@@ -460,18 +468,22 @@ func (d *decoder) attribute(b []byte, a *Attribute, depth int) error {
 		case 7:
 			name = "floats"
 			before := len(a.Floats)
-			if a.Floats, err = appendFixed32s(&f, a.Floats, asFloat32); err == nil {
+			if a.Floats, err = appendFixed32sMax(&f, a.Floats, asFloat32, MaxAttrValues); err == nil {
 				err = chargeSlice(d, before, a.Floats)
 			}
 		case 8:
 			name = "ints"
 			before := len(a.Ints)
-			if a.Ints, err = appendVarints(&f, a.Ints, asInt64); err == nil {
+			if a.Ints, err = appendVarintsMax(&f, a.Ints, asInt64, MaxAttrValues); err == nil {
 				err = chargeSlice(d, before, a.Ints)
 			}
 		case 9:
 			name = indexed("strings", len(a.Strings), "", false)
-			a.Strings, err = d.byteStrs(&f, a.Strings)
+			if len(a.Strings) >= MaxAttrValues {
+				err = limit("more than %d values", MaxAttrValues)
+			} else {
+				a.Strings, err = d.byteStrs(&f, a.Strings)
+			}
 		case 10:
 			i := len(a.Tensors)
 			a.Tensors, err = d.tensorElem(&f, a.Tensors)

@@ -1,24 +1,29 @@
 package onnxpb
 
 import (
-	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/backplane-ml/backplane/runtime"
 )
 
 // The sentinel errors. Every error this package returns wraps exactly one of
 // them (errors from an ExternalLoader's file system are passed through as
 // well), so callers can tell a broken file from a valid one backplane cannot
-// run and from a file too large to trust.
+// run and from a file too large to trust. Each also matches the runtime's kind
+// of the same meaning with errors.Is (noted on each).
 var (
 	// ErrMalformed: the bytes are not a valid encoding of the message, or a
 	// tensor's data contradicts its own dims and data type.
-	ErrMalformed = errors.New("malformed ONNX protobuf")
+	// It matches runtime.ErrCorrupt.
+	ErrMalformed = runtime.NewKind("malformed ONNX protobuf", runtime.ErrCorrupt)
 	// ErrUnsupported: valid ONNX that backplane does not handle (a string or
 	// int16 tensor, a segmented tensor, ...).
-	ErrUnsupported = errors.New("unsupported by backplane")
+	// It matches runtime.ErrUnsupported.
+	ErrUnsupported = runtime.NewKind("unsupported by backplane", runtime.ErrUnsupported)
 	// ErrLimit: the input exceeds one of the documented decoder limits.
-	ErrLimit = errors.New("ONNX decoder limit exceeded")
+	// It matches runtime.ErrCorrupt: no real model comes near the limits.
+	ErrLimit = runtime.NewKind("ONNX decoder limit exceeded", runtime.ErrCorrupt)
 )
 
 // The decoder limits. They keep a hostile file from exhausting the stack (deep
@@ -43,6 +48,14 @@ const (
 	// MaxValueInfos bounds the number of graph inputs, outputs and value_info
 	// entries of a model, all graphs counted.
 	MaxValueInfos = 1 << 22
+	// MaxAttrValues bounds the values of one list attribute (ints, floats,
+	// strings): a Transpose perm or a pads list has a handful; a hostile
+	// file could otherwise claim a hundred million.
+	MaxAttrValues = 1 << 20
+	// MaxNodeInputs bounds the inputs (and, separately, the outputs) of one
+	// node. Variadic ops (Sum, Concat, Max) in real models take a few dozen;
+	// each input costs a graph edge in every backend.
+	MaxNodeInputs = 1 << 14
 )
 
 // DecodeError is an error together with where it happened, as a path from

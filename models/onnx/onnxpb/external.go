@@ -47,7 +47,16 @@ func DirLoader(dir string) ExternalLoader {
 			return nil, err
 		}
 		defer r.Close()
-		f, err := r.Open(rel)
+		// Stat before opening: opening a FIFO blocks until a writer comes,
+		// and a device may have side effects. The open itself does not block
+		// either (O_NONBLOCK where the system has it), in case a FIFO is
+		// swapped in between the two; the Stat of the open file decides.
+		if info, err := r.Stat(rel); err != nil {
+			return nil, err
+		} else if !info.Mode().IsRegular() {
+			return nil, malformed("external data location %q is not a regular file (%v)", location, info.Mode().Type())
+		}
+		f, err := r.OpenFile(rel, os.O_RDONLY|openNoBlock, 0)
 		if err != nil {
 			return nil, err
 		}

@@ -218,7 +218,16 @@ func appendVarintsMax[T any](f *fields, dst []T, conv func(uint64) (T, error), m
 
 // appendFixed32s appends one or a packed run of 32-bit values.
 func appendFixed32s[T any](f *fields, dst []T, conv func(uint32) T) ([]T, error) {
+	return appendFixed32sMax(f, dst, conv, math.MaxInt)
+}
+
+// appendFixed32sMax is appendFixed32s failing with ErrLimit, before
+// allocating, when the field would hold more than max values.
+func appendFixed32sMax[T any](f *fields, dst []T, conv func(uint32) T, max int) ([]T, error) {
 	if f.typ == protowire.Fixed32Type {
+		if len(dst) >= max {
+			return dst, limit("more than %d values", max)
+		}
 		v, err := f.fixed32()
 		return append(dst, conv(v)), err
 	}
@@ -231,6 +240,9 @@ func appendFixed32s[T any](f *fields, dst []T, conv func(uint32) T) ([]T, error)
 	}
 	if len(run)%4 != 0 {
 		return dst, malformed("packed fixed32 run of %d bytes is not a multiple of 4", len(run))
+	}
+	if len(run)/4 > max-len(dst) {
+		return dst, limit("more than %d values", max)
 	}
 	dst = grow(dst, len(run)/4)
 	for i := 0; i < len(run); i += 4 {

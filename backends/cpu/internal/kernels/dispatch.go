@@ -1,0 +1,96 @@
+package kernels
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// ISA is one implementation of the kernels: an instruction set and the
+// micro-kernels written for it. Weights packed for one ISA (PackB) are used
+// with that ISA only, since the panel width differs.
+type ISA struct {
+	// Name is "avx512", "avx2", "neon" or "generic".
+	Name string
+	// MR and NR are the micro-kernel's tile: rows of A and columns of a
+	// packed B panel.
+	MR, NR int
+
+	tile   func(p *gemmArgs, rows int) // one MR×NR tile, rows ≤ MR
+	masked bool                        // tile honours gemmArgs.Mask (else partial panels go through a scratch tile)
+	// fullRowsOnly: the tile always stores MR rows (partial row tiles go
+	// through the scratch tile); goEpilogue: the tile only accumulates, Go
+	// applies bias, residual and clamp.
+	fullRowsOnly, goEpilogue bool
+	dw                       func(p *dwArgs)                      // depthwise over indirection; nil: Go only
+	dwStep                   int                                  // dw handles channels in multiples of this (1: all, masked)
+	vec                      [numActKinds]func(x *float32, n int) // in-place activations over whole vectors; nil: none
+	lanes                    int                                  // floats per vector of vec
+}
+
+// EnvVar forces a kernel path when set: generic, avx2, avx512 or neon.
+const EnvVar = "BACKPLANE_CPU_KERNELS"
+
+// candidates (dispatch_*.go) lists every ISA this build has, best first;
+// the ones this CPU can run are kept by Available.
+
+// Generic is the portable Go implementation, available everywhere.
+var Generic = &ISA{Name: "generic", MR: 4, NR: 8, tile: genericTile, masked: true}
+
+// Default is the ISA the backend uses: BACKPLANE_CPU_KERNELS when set and
+// runnable here, else the best this CPU supports. It is chosen once, at start.
+var Default *ISA
+
+// DefaultErr is why BACKPLANE_CPU_KERNELS could not be honoured, or nil.
+var DefaultErr error
+
+func init() {
+	Default, DefaultErr = choose(os.Getenv(EnvVar))
+}
+
+func choose(forced string) (*ISA, error) {
+	avail := Available()
+	forced = strings.TrimSpace(strings.ToLower(forced))
+	if forced == "" {
+		return avail[0], nil
+	}
+	isa, err := ByName(forced)
+	if err != nil {
+		return avail[0], err
+	}
+	return isa, nil
+}
+
+// Available returns every ISA this CPU and build can run, best first; the
+// last is always Generic.
+func Available() []*ISA {
+	var out []*ISA
+	for _, c := range candidates {
+		if supported(c.Name) {
+			out = append(out, c)
+		}
+	}
+	return append(out, Generic)
+}
+
+// Known lists every ISA name a build may have, for tests that report which
+// paths were skipped here.
+func Known() []string { return []string{"avx512", "avx2", "neon", "generic"} }
+
+// ByName returns the named ISA if this CPU and build can run it.
+func ByName(name string) (*ISA, error) {
+	for _, isa := range Available() {
+		if isa.Name == name {
+			return isa, nil
+		}
+	}
+	return nil, fmt.Errorf("%s=%s: this CPU or build has no such kernel path (have %s)", EnvVar, name, names(Available()))
+}
+
+func names(isas []*ISA) string {
+	s := make([]string, len(isas))
+	for i, isa := range isas {
+		s[i] = isa.Name
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,102 @@
+// Code written by hand (Plan 9 assembly); Go's arm64 assembler has no vector
+// FADD or FMAX, so C is accumulated with FMLA against a vector of ones and the
+// output step (bias, residual, clamp, activation) runs in Go on the tile.
+
+//go:build arm64 && gc && !purego
+
+#include "textflag.h"
+
+// func gemmNEON4x16(p *[12]uint64)
+// A 4×16 tile of C from packed A (4 floats per step of k) and a packed B
+// panel (16 floats per step): C = A·B, plus the C already there when
+// Flags bit 0 (accumulate) is set. The offsets are those of gemmArgs.
+TEXT ·gemmNEON4x16(SB), NOSPLIT, $0-8
+	MOVD p+0(FP), R0
+	MOVD 0(R0), R1  // A
+	MOVD 16(R0), R2 // B
+	MOVD 24(R0), R3 // C
+	MOVD 32(R0), R4 // LDC, bytes
+	MOVD 40(R0), R5 // K
+	MOVD 48(R0), R6 // Flags
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	CBZ R5, epilogue
+
+loop:
+	VLD1.P 64(R2), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1R.P 4(R1), [V20.S4]
+	VLD1R.P 4(R1), [V21.S4]
+	VLD1R.P 4(R1), [V22.S4]
+	VLD1R.P 4(R1), [V23.S4]
+	VFMLA V16.S4, V20.S4, V0.S4
+	VFMLA V17.S4, V20.S4, V1.S4
+	VFMLA V18.S4, V20.S4, V2.S4
+	VFMLA V19.S4, V20.S4, V3.S4
+	VFMLA V16.S4, V21.S4, V4.S4
+	VFMLA V17.S4, V21.S4, V5.S4
+	VFMLA V18.S4, V21.S4, V6.S4
+	VFMLA V19.S4, V21.S4, V7.S4
+	VFMLA V16.S4, V22.S4, V8.S4
+	VFMLA V17.S4, V22.S4, V9.S4
+	VFMLA V18.S4, V22.S4, V10.S4
+	VFMLA V19.S4, V22.S4, V11.S4
+	VFMLA V16.S4, V23.S4, V12.S4
+	VFMLA V17.S4, V23.S4, V13.S4
+	VFMLA V18.S4, V23.S4, V14.S4
+	VFMLA V19.S4, V23.S4, V15.S4
+	SUBS $1, R5, R5
+	BNE loop
+
+epilogue:
+	TBZ $0, R6, store
+	MOVW $0x3f800000, R7
+	VDUP R7, V31.S4
+	MOVD R3, R8
+	VLD1 (R8), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA V24.S4, V31.S4, V0.S4
+	VFMLA V25.S4, V31.S4, V1.S4
+	VFMLA V26.S4, V31.S4, V2.S4
+	VFMLA V27.S4, V31.S4, V3.S4
+	ADD R4, R8, R8
+	VLD1 (R8), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA V24.S4, V31.S4, V4.S4
+	VFMLA V25.S4, V31.S4, V5.S4
+	VFMLA V26.S4, V31.S4, V6.S4
+	VFMLA V27.S4, V31.S4, V7.S4
+	ADD R4, R8, R8
+	VLD1 (R8), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA V24.S4, V31.S4, V8.S4
+	VFMLA V25.S4, V31.S4, V9.S4
+	VFMLA V26.S4, V31.S4, V10.S4
+	VFMLA V27.S4, V31.S4, V11.S4
+	ADD R4, R8, R8
+	VLD1 (R8), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA V24.S4, V31.S4, V12.S4
+	VFMLA V25.S4, V31.S4, V13.S4
+	VFMLA V26.S4, V31.S4, V14.S4
+	VFMLA V27.S4, V31.S4, V15.S4
+
+store:
+	MOVD R3, R8
+	VST1 [V0.S4, V1.S4, V2.S4, V3.S4], (R8)
+	ADD R4, R8, R8
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R8)
+	ADD R4, R8, R8
+	VST1 [V8.S4, V9.S4, V10.S4, V11.S4], (R8)
+	ADD R4, R8, R8
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R8)
+	RET

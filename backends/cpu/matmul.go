@@ -1,0 +1,158 @@
+package cpu
+
+import (
+	"github.com/backplane-ml/backplane/backends/cpu/internal/kernels"
+	bpruntime "github.com/backplane-ml/backplane/runtime"
+	"github.com/backplane-ml/backplane/tensor"
+)
+
+// gemmStep is a matmul against constant weights B (K×N, packed once) with
+// its fused bias, residual and activation; A's leading axes are rows.
+type gemmStep struct {
+	n            *bpruntime.Node
+	a, out, res  int
+	M, K, N      int
+	b            *kernels.PackedB
+	bias         []float32
+	act          kernels.Activation
+	isa          *kernels.ISA
+	rb, pg       int
+	rBlocks, pGr int
+}
+
+func (s *gemmStep) node() *bpruntime.Node { return s.n }
+func (s *gemmStep) reads() []int {
+	if s.res >= 0 {
+		return []int{s.a, s.res}
+	}
+	return []int{s.a}
+}
+func (s *gemmStep) writes() []int { return []int{s.out} }
+
+func (c *compiler) compileMatmul(n int) bool {
+	nd := &c.a.Nodes[n]
+	at := c.types[nd.Inputs[0]]
+	if !c.isF32(nd.Inputs[0]) || !c.isF32(nd.Inputs[1]) || len(at.Shape) < 1 {
+		return false
+	}
+	w := c.constant(nd.Inputs[1])
+	if w == nil || len(w.Shape()) != 2 {
+		return c.compileBatchedMatmul(n)
+	}
+	if len(at.Shape) < 2 {
+		return false
+	}
+	K, N := w.Shape()[0], w.Shape()[1]
+	s := &gemmStep{n: nd, K: K, N: N, isa: c.pl.p.isa, res: -1}
+	s.M = at.Shape.NumElements() / max(K, 1)
+	if K == 0 {
+		s.M = at.Shape.NumElements() // unreachable for a non-empty a: kept for safety
+		return false
+	}
+	f := c.fuseAfter(nd.Outputs[0], false, N)
+	s.bias, s.act = f.bias, f.act
+	wd := tensor.MustView[float32](w)
+	s.b = s.isa.PackB(K, N, func(k, j int) float32 { return wd[k*N+j] })
+	s.a = c.nchw(nd.Inputs[0])
+	if f.residual != "" {
+		s.res = c.nchw(f.residual)
+	}
+	s.out = c.arena(f.out, c.types[f.out].Shape, false)
+	c.ids[f.out] = s.out
+	panels := s.b.Panels()
+	s.rb = max(1, min(s.M, kernels.MC))
+	s.rBlocks = (s.M + s.rb - 1) / s.rb
+	s.pg = panels
+	for s.pg > 1 && s.rBlocks*((panels+s.pg-1)/s.pg) < 4*c.pl.p.threads {
+		s.pg = (s.pg + 1) / 2
+	}
+	s.pGr = (panels + s.pg - 1) / s.pg
+	c.emit(s)
+	return true
+}
+
+func (s *gemmStep) run(pl *plan, rs *runState) error {
+	if s.M == 0 {
+		return nil
+	}
+	pl.p.pool.parallel(rs, s, s.rBlocks*s.pGr, threadsFor(s.M*s.N*s.K, pl.p.threads))
+	return nil
+}
+
+func (s *gemmStep) do(rs *runState, slot, lo, hi int) {
+	a, out := rs.f32[s.a], rs.f32[s.out]
+	ep := kernels.Epilogue{Bias: s.bias, Act: s.act}
+	if s.res >= 0 {
+		ep.Residual, ep.LDR = rs.f32[s.res], s.N
+	}
+	panels := s.b.Panels()
+	for item := lo; item < hi; item++ {
+		pgi, rbi := item%s.pGr, item/s.pGr
+		r0, r1 := rbi*s.rb, min((rbi+1)*s.rb, s.M)
+		s.isa.Gemm(rs.scratch[slot], a, s.K, s.b, out, s.N, &ep, r0, r1, pgi*s.pg, min((pgi+1)*s.pg, panels))
+	}
+}
+
+// batchedMatmulStep multiplies two computed values, batch by batch (same
+// batch dims, no broadcasting): each batch's B is packed into the thread's
+// scratch first.
+type batchedMatmulStep struct {
+	n         *bpruntime.Node
+	a, b, out int
+	batch     int
+	M, K, N   int
+	isa       *kernels.ISA
+}
+
+func (s *batchedMatmulStep) node() *bpruntime.Node { return s.n }
+func (s *batchedMatmulStep) reads() []int          { return []int{s.a, s.b} }
+func (s *batchedMatmulStep) writes() []int         { return []int{s.out} }
+
+func (c *compiler) compileBatchedMatmul(n int) bool {
+	nd := &c.a.Nodes[n]
+	at, bt := c.types[nd.Inputs[0]].Shape, c.types[nd.Inputs[1]].Shape
+	if len(at) < 2 || len(at) != len(bt) || !at[:len(at)-2].Equal(bt[:len(bt)-2]) {
+		return false
+	}
+	s := &batchedMatmulStep{n: nd, isa: c.pl.p.isa, M: at[len(at)-2], K: at[len(at)-1], N: bt[len(bt)-1]}
+	if bt[len(bt)-2] != s.K || s.K == 0 {
+		return false
+	}
+	s.batch = at.NumElements() / (s.M * s.K)
+	if s.M == 0 || s.batch == 0 {
+		return false
+	}
+	s.a, s.b = c.nchw(nd.Inputs[0]), c.nchw(nd.Inputs[1])
+	s.out = c.arena(nd.Outputs[0], c.types[nd.Outputs[0]].Shape, false)
+	c.ids[nd.Outputs[0]] = s.out
+	panels := (s.N + s.isa.NR - 1) / s.isa.NR
+	c.pl.colSize = max(c.pl.colSize, panels*s.isa.NR*s.K)
+	c.emit(s)
+	return true
+}
+
+func (s *batchedMatmulStep) run(pl *plan, rs *runState) error {
+	pl.p.pool.parallel(rs, s, s.batch, threadsFor(s.batch*s.M*s.N*s.K, pl.p.threads))
+	return nil
+}
+
+func (s *batchedMatmulStep) do(rs *runState, slot, lo, hi int) {
+	a, b, out := rs.f32[s.a], rs.f32[s.b], rs.f32[s.out]
+	NR := s.isa.NR
+	pb := kernels.PackedB{K: s.K, N: s.N, NR: NR}
+	panels := pb.Panels()
+	pb.Data = rs.col[slot][:panels*NR*s.K]
+	for i := lo; i < hi; i++ {
+		bi := b[i*s.K*s.N : (i+1)*s.K*s.N]
+		for j := 0; j < panels; j++ {
+			panel := pb.Data[j*s.K*NR : (j+1)*s.K*NR]
+			cols := min(NR, s.N-j*NR)
+			for k := 0; k < s.K; k++ {
+				dst := panel[k*NR : k*NR+NR]
+				copy(dst, bi[k*s.N+j*NR:k*s.N+j*NR+cols])
+				clear(dst[cols:])
+			}
+		}
+		s.isa.Gemm(rs.scratch[slot], a[i*s.M*s.K:], s.K, &pb, out[i*s.M*s.N:], s.N, nil, 0, s.M, 0, panels)
+	}
+}

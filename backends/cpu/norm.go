@@ -1,0 +1,370 @@
+package cpu
+
+import (
+	"math"
+
+	"github.com/backplane-ml/backplane/backends/cpu/internal/kernels"
+	"github.com/backplane-ml/backplane/ops"
+	bpruntime "github.com/backplane-ml/backplane/runtime"
+	"github.com/backplane-ml/backplane/tensor"
+)
+
+// softmaxStep is softmax (or log_softmax) along one axis of a float32 value:
+// outer × axis × inner, exponentials and sums in float64.
+type softmaxStep struct {
+	n                 *bpruntime.Node
+	src, dst          int
+	outer, dim, inner int
+	log               bool
+	isa               *kernels.ISA
+}
+
+func (s *softmaxStep) node() *bpruntime.Node { return s.n }
+func (s *softmaxStep) reads() []int          { return []int{s.src} }
+func (s *softmaxStep) writes() []int         { return []int{s.dst} }
+
+func (c *compiler) compileSoftmax(n int, log bool) bool {
+	nd := &c.a.Nodes[n]
+	x := nd.Inputs[0]
+	if !c.isF32(x) {
+		return false
+	}
+	sh := c.types[x].Shape
+	if len(sh) == 0 {
+		return false
+	}
+	axis, err := tensor.NormalizeAxis(nd.Attrs.Int("axis", -1), len(sh))
+	if err != nil || sh[axis] == 0 {
+		return false
+	}
+	s := &softmaxStep{n: nd, log: log, dim: sh[axis], outer: 1, inner: 1, isa: c.pl.p.isa}
+	for _, d := range sh[:axis] {
+		s.outer *= d
+	}
+	for _, d := range sh[axis+1:] {
+		s.inner *= d
+	}
+	s.src = c.nchw(x)
+	s.dst = c.arena(nd.Outputs[0], sh, false)
+	c.ids[nd.Outputs[0]] = s.dst
+	c.emit(s)
+	return true
+}
+
+func (s *softmaxStep) run(pl *plan, rs *runState) error {
+	pl.p.pool.parallel(rs, s, s.outer*s.inner, threadsFor(s.outer*s.inner*s.dim*8, pl.p.threads))
+	return nil
+}
+
+// do handles slices [lo, hi) (outer·inner of them).
+func (s *softmaxStep) do(rs *runState, _, lo, hi int) {
+	x, y := rs.f32[s.src], rs.f32[s.dst]
+	if s.inner == 1 && !s.log {
+		// The common case, contiguous rows: exponentials by the vector
+		// kernel (within a few ulps), the sum in float64.
+		for q := lo; q < hi; q++ {
+			xr, yr := x[q*s.dim:(q+1)*s.dim], y[q*s.dim:(q+1)*s.dim]
+			mx := xr[0]
+			for _, v := range xr {
+				if v > mx || v != v {
+					mx = v
+				}
+			}
+			for k, v := range xr {
+				yr[k] = v - mx
+			}
+			s.isa.ApplyAct(kernels.Activation{Kind: kernels.ActExpNeg}, yr)
+			var sum float64
+			for _, v := range yr {
+				sum += float64(v)
+			}
+			inv := float32(1 / sum)
+			for k := range yr {
+				yr[k] *= inv
+			}
+		}
+		return
+	}
+	for q := lo; q < hi; q++ {
+		o, i := q/s.inner, q%s.inner
+		base := o*s.dim*s.inner + i
+		mx := math.Inf(-1)
+		for k := 0; k < s.dim; k++ {
+			mx = math.Max(mx, float64(x[base+k*s.inner]))
+		}
+		var sum float64
+		for k := 0; k < s.dim; k++ {
+			sum += math.Exp(float64(x[base+k*s.inner]) - mx)
+		}
+		if s.log {
+			ls := math.Log(sum)
+			for k := 0; k < s.dim; k++ {
+				y[base+k*s.inner] = float32(float64(x[base+k*s.inner]) - mx - ls)
+			}
+			continue
+		}
+		for k := 0; k < s.dim; k++ {
+			y[base+k*s.inner] = float32(math.Exp(float64(x[base+k*s.inner])-mx) / sum)
+		}
+	}
+}
+
+// layerNormStep normalizes each row of D values (the axes from axis on),
+// statistics in float64.
+type layerNormStep struct {
+	n           *bpruntime.Node
+	src, dst    int
+	scale, bias int // value ids; bias -1 when absent
+	rows, d     int
+	eps         float64
+}
+
+func (s *layerNormStep) node() *bpruntime.Node { return s.n }
+func (s *layerNormStep) reads() []int {
+	r := []int{s.src, s.scale}
+	if s.bias >= 0 {
+		r = append(r, s.bias)
+	}
+	return r
+}
+func (s *layerNormStep) writes() []int { return []int{s.dst} }
+
+func (c *compiler) compileLayerNorm(n int) bool {
+	nd := &c.a.Nodes[n]
+	x := nd.Inputs[0]
+	if !c.isF32(x) || !c.isF32(nd.Inputs[1]) || len(nd.Outputs) != 1 {
+		return false
+	}
+	sh := c.types[x].Shape
+	axis, err := tensor.NormalizeAxis(nd.Attrs.Int("axis", -1), len(sh))
+	if err != nil {
+		return false
+	}
+	s := &layerNormStep{n: nd, eps: nd.Attrs.Float("epsilon", 1e-5), bias: -1, rows: 1, d: 1}
+	for _, d := range sh[:axis] {
+		s.rows *= d
+	}
+	for _, d := range sh[axis:] {
+		s.d *= d
+	}
+	if c.types[nd.Inputs[1]].Shape.NumElements() != s.d || s.d == 0 {
+		return false
+	}
+	if len(nd.Inputs) > 2 && nd.Inputs[2] != "" {
+		if !c.isF32(nd.Inputs[2]) || c.types[nd.Inputs[2]].Shape.NumElements() != s.d {
+			return false
+		}
+		s.bias = c.nchw(nd.Inputs[2])
+	}
+	s.scale = c.nchw(nd.Inputs[1])
+	s.src = c.nchw(x)
+	s.dst = c.arena(nd.Outputs[0], sh, false)
+	c.ids[nd.Outputs[0]] = s.dst
+	c.emit(s)
+	return true
+}
+
+func (s *layerNormStep) run(pl *plan, rs *runState) error {
+	pl.p.pool.parallel(rs, s, s.rows, threadsFor(s.rows*s.d*4, pl.p.threads))
+	return nil
+}
+
+func (s *layerNormStep) do(rs *runState, _, lo, hi int) {
+	x, y, g := rs.f32[s.src], rs.f32[s.dst], rs.f32[s.scale]
+	var b []float32
+	if s.bias >= 0 {
+		b = rs.f32[s.bias]
+	}
+	for r := lo; r < hi; r++ {
+		xr, yr := x[r*s.d:(r+1)*s.d], y[r*s.d:(r+1)*s.d]
+		var sum float64
+		for _, v := range xr {
+			sum += float64(v)
+		}
+		mean := sum / float64(s.d)
+		var sq float64
+		for _, v := range xr {
+			dv := float64(v) - mean
+			sq += dv * dv
+		}
+		inv := 1 / math.Sqrt(sq/float64(s.d)+s.eps)
+		for i, v := range xr {
+			o := (float64(v) - mean) * inv * float64(g[i])
+			if b != nil {
+				o += float64(b[i])
+			}
+			yr[i] = float32(o)
+		}
+	}
+}
+
+// poolStep is max_pool or avg_pool over 2-D NHWC, channels innermost.
+type poolStep struct {
+	n                  *bpruntime.Node
+	src, dst           int
+	avg                bool
+	g                  ops.PoolGeometry
+	N, C, H, W, OH, OW int
+}
+
+func (s *poolStep) node() *bpruntime.Node { return s.n }
+func (s *poolStep) reads() []int          { return []int{s.src} }
+func (s *poolStep) writes() []int         { return []int{s.dst} }
+
+func (c *compiler) compilePool(n int, avg bool) bool {
+	nd := &c.a.Nodes[n]
+	x := nd.Inputs[0]
+	sh := c.types[x].Shape
+	if !c.isF32(x) || len(sh) != 4 || len(nd.Outputs) != 1 {
+		return false
+	}
+	g, err := ops.ResolvePool(sh, nd.Attrs, avg)
+	if err != nil {
+		return false
+	}
+	s := &poolStep{n: nd, avg: avg, g: g, N: sh[0], C: sh[1], H: sh[2], W: sh[3], OH: g.Out[0], OW: g.Out[1]}
+	s.src = c.nhwc(x)
+	s.dst = c.arena(nd.Outputs[0], tensor.Shape{s.N, s.C, s.OH, s.OW}, true)
+	c.ids[nd.Outputs[0]] = s.dst
+	c.emit(s)
+	return true
+}
+
+func (s *poolStep) run(pl *plan, rs *runState) error {
+	pl.p.pool.parallel(rs, s, s.N*s.OH, threadsFor(s.N*s.OH*s.OW*s.C*s.g.Kernel[0]*s.g.Kernel[1], pl.p.threads))
+	return nil
+}
+
+// do handles output rows [lo, hi) of N·OH.
+func (s *poolStep) do(rs *runState, _, lo, hi int) {
+	x, y := rs.f32[s.src], rs.f32[s.dst]
+	kh, kw := s.g.Kernel[0], s.g.Kernel[1]
+	sh, sw := s.g.Strides[0], s.g.Strides[1]
+	dh, dw := s.g.Dilations[0], s.g.Dilations[1]
+	pt, pl := s.g.Pads[0], s.g.Pads[1]
+	C := s.C
+	for row := lo; row < hi; row++ {
+		b, oy := row/s.OH, row%s.OH
+		for ox := 0; ox < s.OW; ox++ {
+			o := ((b*s.OH+oy)*s.OW + ox) * C
+			out := y[o : o+C : o+C]
+			count := 0
+			for ky := 0; ky < kh; ky++ {
+				iy := oy*sh - pt + ky*dh
+				if iy < 0 || iy >= s.H {
+					continue
+				}
+				for kx := 0; kx < kw; kx++ {
+					ix := ox*sw - pl + kx*dw
+					if ix < 0 || ix >= s.W {
+						continue
+					}
+					base := ((b*s.H+iy)*s.W + ix) * C
+					in := x[base : base+C : base+C]
+					switch {
+					case count == 0:
+						copy(out, in)
+					case s.avg:
+						for c, v := range in {
+							out[c] += v
+						}
+					default:
+						for c, v := range in {
+							out[c] = max(out[c], v) // branch-free; NaN wins, as in ref
+						}
+					}
+					count++
+				}
+			}
+			if count == 0 {
+				clear(out) // a window made only of padding (ResolvePool rules it out)
+			}
+			if s.avg {
+				div := count
+				if s.g.CountIncludePad {
+					div = s.includedCount(oy, ox)
+				}
+				inv := 1 / float32(div)
+				for c := range out {
+					out[c] *= inv
+				}
+			}
+		}
+	}
+}
+
+// includedCount is the window positions inside the padded input (the
+// divisor of avg_pool with count_include_pad).
+func (s *poolStep) includedCount(oy, ox int) int {
+	n := 1
+	for d, o := range []int{oy, ox} {
+		size := []int{s.H, s.W}[d]
+		k, st, dl := s.g.Kernel[d], s.g.Strides[d], s.g.Dilations[d]
+		begin, end := s.g.Pads[d], s.g.Pads[2+d]
+		cnt := 0
+		for t := 0; t < k; t++ {
+			i := o*st - begin + t*dl
+			if i >= -begin && i < size+end {
+				cnt++
+			}
+		}
+		n *= cnt
+	}
+	return n
+}
+
+// globalAvgStep averages each channel over H·W of an NHWC value; the
+// N×C×1×1 result is the same bytes in either layout.
+type globalAvgStep struct {
+	n        *bpruntime.Node
+	src, dst int
+	N, C, HW int
+}
+
+func (s *globalAvgStep) node() *bpruntime.Node { return s.n }
+func (s *globalAvgStep) reads() []int          { return []int{s.src} }
+func (s *globalAvgStep) writes() []int         { return []int{s.dst} }
+
+func (c *compiler) compileGlobalAvg(n int) bool {
+	nd := &c.a.Nodes[n]
+	x := nd.Inputs[0]
+	sh := c.types[x].Shape
+	if !c.isF32(x) || len(sh) != 4 || sh[2]*sh[3] == 0 {
+		return false
+	}
+	s := &globalAvgStep{n: nd, N: sh[0], C: sh[1], HW: sh[2] * sh[3]}
+	s.src = c.nhwc(x)
+	s.dst = c.arena(nd.Outputs[0], c.types[nd.Outputs[0]].Shape, false)
+	c.ids[nd.Outputs[0]] = s.dst
+	c.emit(s)
+	return true
+}
+
+const gapChunk = 64
+
+func (s *globalAvgStep) run(pl *plan, rs *runState) error {
+	parts := s.N * ((s.C + gapChunk - 1) / gapChunk)
+	pl.p.pool.parallel(rs, s, parts, threadsFor(s.N*s.C*s.HW/4, pl.p.threads))
+	return nil
+}
+
+func (s *globalAvgStep) do(rs *runState, _, lo, hi int) {
+	x, y := rs.f32[s.src], rs.f32[s.dst]
+	per := (s.C + gapChunk - 1) / gapChunk
+	var acc [gapChunk]float64
+	for part := lo; part < hi; part++ {
+		b, c0 := part/per, (part%per)*gapChunk
+		c1 := min(c0+gapChunk, s.C)
+		a := acc[:c1-c0]
+		clear(a)
+		for p := 0; p < s.HW; p++ {
+			row := x[(b*s.HW+p)*s.C+c0 : (b*s.HW+p)*s.C+c1]
+			for i, v := range row {
+				a[i] += float64(v)
+			}
+		}
+		for i, v := range a {
+			y[b*s.C+c0+i] = float32(v / float64(s.HW))
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package cpu
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// tiler is work split into n independent parts (output tiles): do runs
+// parts [lo, hi) on the worker whose scratch is slot.
+type tiler interface {
+	do(rs *runState, slot, lo, hi int)
+}
+
+// workerPool is a fixed set of goroutines started once per Prepared model;
+// every parallel step hands them parts of its work. There is no goroutine
+// per op, and a step whose work is small runs on the caller alone.
+type workerPool struct {
+	threads int
+	jobs    chan *job
+	stop    chan struct{}
+	once    sync.Once
+}
+
+// job is one parallel step in flight. It lives in a runState and is reused,
+// so starting one allocates nothing.
+type job struct {
+	t     tiler
+	rs    *runState
+	n     int // parts
+	grain int // parts taken at a time
+	next  atomic.Int64
+	slots atomic.Int32 // next scratch slot for a joining helper
+	wg    sync.WaitGroup
+}
+
+func newWorkerPool(threads int) *workerPool {
+	p := &workerPool{threads: threads, jobs: make(chan *job), stop: make(chan struct{})}
+	for range threads - 1 {
+		go p.work()
+	}
+	return p
+}
+
+func (p *workerPool) work() {
+	for {
+		select {
+		case j := <-p.jobs:
+			j.help(int(j.slots.Add(1)))
+			j.wg.Done()
+		case <-p.stop:
+			return
+		}
+	}
+}
+
+func (p *workerPool) close() { p.once.Do(func() { close(p.stop) }) }
+
+// help takes parts until none are left.
+func (j *job) help(slot int) {
+	for {
+		lo := int(j.next.Add(int64(j.grain))) - j.grain
+		if lo >= j.n {
+			return
+		}
+		j.t.do(j.rs, slot, lo, min(lo+j.grain, j.n))
+	}
+}
+
+// parallel runs t's n parts on up to want threads (the caller included),
+// handing out grain parts at a time. Helpers join only if idle: a busy pool
+// (another Run in flight) never makes this step wait for it.
+func (p *workerPool) parallel(rs *runState, t tiler, n, want int) {
+	if n <= 0 {
+		return
+	}
+	want = min(want, p.threads, n, len(rs.scratch))
+	if want <= 1 {
+		t.do(rs, 0, 0, n)
+		return
+	}
+	j := &rs.job
+	j.t, j.rs, j.n = t, rs, n
+	j.grain = max(1, n/(want*4))
+	j.next.Store(0)
+	j.slots.Store(0)
+	for range want - 1 {
+		j.wg.Add(1)
+		select {
+		case p.jobs <- j:
+		default:
+			j.wg.Done()
+		}
+	}
+	j.help(0)
+	j.wg.Wait()
+	j.t, j.rs = nil, nil
+}
