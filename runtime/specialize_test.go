@@ -220,3 +220,40 @@ func (unregistered) MarshalBinary() ([]byte, error) { return nil, nil }
 func (unregistered) Specialize(*runtime.Artifact, runtime.Signature) (*runtime.Artifact, error) {
 	return nil, fmt.Errorf("never")
 }
+
+// sharedScale is flattenScale whose scale weight is the template's own
+// tensor, shared by every specialization.
+type sharedScale struct{ flattenScale }
+
+func (s *sharedScale) Specialize(tpl *runtime.Artifact, sig runtime.Signature) (*runtime.Artifact, error) {
+	n, w := sig.Dims["n"], sig.Dims["w"]
+	b := runtime.NewBuilder(tpl.Name)
+	x := b.Input("x", tensor.Float32, runtime.Static(n), runtime.Static(w))
+	b.Input("k", tensor.Int64, runtime.Static(1))
+	flat := b.Op("reshape", ops.Attrs{"shape": []int64{int64(n * w)}}, x)
+	b.Weight("big", tpl.Initializers["big"]) // held, not computed with: only its charge matters here
+	b.Output("y", b.Op("relu", nil, flat))
+	return b.Build()
+}
+
+// A template's weights are charged once: its specializations share them.
+func TestTemplateSharedWeightsChargedOnce(t *testing.T) {
+	const mib = 1 << 20
+	big, err := tensor.New(tensor.Float32, mib/4) // 1 MiB
+	require.NoError(t, err)
+	tpl := flattenTemplate(&flattenScale{})
+	tpl.Specializer = &sharedScale{}
+	tpl.Initializers = map[string]*tensor.Tensor{"big": big}
+	// Room for the weight once, and the runs' small values; not for five copies.
+	rt, err := runtime.New(runtime.WithBackends("ref"), runtime.WithMemoryBudget(2*mib))
+	require.NoError(t, err)
+	defer rt.Close()
+	m, err := rt.Load(context.Background(), tpl)
+	require.NoError(t, err)
+	for n := 1; n <= 4; n++ {
+		_, err := m.Run(context.Background(), zeros(t, n, 2), tensor.MustFromSlice([]int64{1}, 1))
+		require.NoError(t, err, "n=%d", n)
+	}
+	sp, _ := m.Specializations()
+	require.Equal(t, 4, sp.Loaded)
+}
