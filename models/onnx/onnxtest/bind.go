@@ -2,7 +2,6 @@ package onnxtest
 
 import (
 	"fmt"
-	"maps"
 	"os"
 	"slices"
 
@@ -12,8 +11,8 @@ import (
 	"github.com/backplane-ml/backplane/tensor"
 )
 
-// inputDecl is what a test needs of a model's graph inputs before importing
-// it: their names, in order, and the names of their symbolic dimensions.
+// inputDecl is what ModelDims reads of a model's graph inputs without
+// importing it: the names of their symbolic dimensions.
 type inputDecl struct {
 	infos []runtime.ValueInfo // names only, in graph-input order (initializers excluded)
 	dims  [][]string          // per input, per axis: the symbolic name, or "" for a fixed size
@@ -60,31 +59,26 @@ func modelInputs(path string) (*inputDecl, error) {
 	return d, nil
 }
 
-// bind returns the sizes of the symbolic dimensions: given ones first, the
-// rest from the shapes of feed (in graph-input order). Two inputs that give
-// one dimension different sizes are an error.
-func (d *inputDecl) bind(given map[string]int, feed []*tensor.Tensor) (map[string]int, error) {
-	bind := maps.Clone(given)
-	if bind == nil {
-		bind = map[string]int{}
-	}
+// bindFromData returns the sizes of the symbolic dims of decl (an imported
+// model's inputs) as feed (in the same order) gives them. Two inputs that
+// give one dimension different sizes are an error; a rank that does not fit
+// is left for the run to report, naming the input.
+func bindFromData(decl []runtime.ValueInfo, feed []*tensor.Tensor) (map[string]int, error) {
+	bind := map[string]int{}
 	from := map[string]string{}
-	for i, names := range d.dims {
-		if i >= len(feed) || feed[i] == nil || len(feed[i].Shape()) != len(names) {
-			continue // a rank mismatch is reported by the run, naming the input
+	for i, in := range decl {
+		if i >= len(feed) || feed[i] == nil || len(feed[i].Shape()) != len(in.Dims) {
+			continue
 		}
-		for axis, name := range names {
-			if name == "" {
-				continue
-			}
-			if _, ok := given[name]; ok {
+		for axis, d := range in.Dims {
+			if !d.IsSymbolic() {
 				continue
 			}
 			size := feed[i].Shape()[axis]
-			if prev, ok := bind[name]; ok && prev != size {
-				return nil, fmt.Errorf("dimension %s is %d in input %q but %d in input %q", name, prev, from[name], size, d.infos[i].Name)
+			if prev, ok := bind[d.Name]; ok && prev != size {
+				return nil, fmt.Errorf("dimension %s is %d in input %q but %d in input %q", d.Name, prev, from[d.Name], size, in.Name)
 			}
-			bind[name], from[name] = size, d.infos[i].Name
+			bind[d.Name], from[d.Name] = size, in.Name
 		}
 	}
 	return bind, nil
