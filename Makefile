@@ -4,7 +4,7 @@ GO      ?= go
 # fail at its deadline with "context deadline exceeded" (golang/go#75804).
 FUZZTIME ?= 200000x
 
-.PHONY: test vet fmt-check unit fuzz bench demo coreml coreml-test ort xla cpu-arm64 cpu-asm
+.PHONY: test vet fmt-check unit fuzz bench demo coreml coreml-test ort xla cpu-arm64 cpu-asm node-suite-update
 
 test: fmt-check vet unit fuzz cpu-arm64
 
@@ -45,6 +45,12 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Regenerate the node suite's expected-outcome lists (models/onnx/onnxtest/
+# testdata/node_expected_*.txt) from a run over ../shared/testdata/onnx-node;
+# `make test` fails when an outcome differs from them. Review the diff.
+node-suite-update:
+	GOMLX_NO_AUTO_INSTALL=1 $(GO) test -count=1 -run '^TestNodeSuite$$' ./models/onnx/onnxtest -update
 
 demo:
 	$(GO) run ./cmd/backplane demo

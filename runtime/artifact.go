@@ -71,6 +71,10 @@ type Artifact struct {
 	Nodes        []Node
 	Initializers map[string]*tensor.Tensor // constant values (weights) by name
 	Metadata     map[string]string
+	// Specializer, when set, makes the artifact a template: a model whose
+	// shapes are decided per input signature. A template has no nodes; each
+	// run's signature is specialized into a static artifact (see Specializer).
+	Specializer Specializer
 }
 
 // InputTypes binds the artifact's declared inputs to concrete types, setting

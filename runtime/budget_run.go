@@ -40,6 +40,9 @@ func (m *Model) reserveWeights() error {
 	var n int64
 	biggest, size := "", int64(0)
 	for name, t := range m.art.Initializers {
+		if s, ok := m.sharedWeights[name]; ok && s == t {
+			continue // the template holds (and charged) it
+		}
 		b := int64(t.NumElements()) * int64(t.DType().Size())
 		n += b
 		if b > size {

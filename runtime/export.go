@@ -91,6 +91,27 @@ func (t *Telemetry) WritePrometheus(w io.Writer) error {
 		each(func(b BackendStats, emit func(string, float64)) { emit(pair(b), float64(b.InputErrors)) }))
 	metric("backplane_nonfinite_checks_total", "counter", "NaN/Inf outputs from finite inputs judged against the reference backend.",
 		each(func(b BackendStats, emit func(string, float64)) { emit(pair(b), float64(b.NonFiniteChecks)) }))
+	spec := func(f func(sp SpecializationStats) float64) func(func(string, float64)) {
+		return func(emit func(string, float64)) {
+			for _, sp := range s.Specializations {
+				emit(`model="`+escapeLabel(sp.Model)+`"`, f(sp))
+			}
+		}
+	}
+	metric("backplane_specialization_hits_total", "counter", "Runs of a template model whose input signature was already specialized.",
+		spec(func(sp SpecializationStats) float64 { return float64(sp.Hits) }))
+	metric("backplane_specialization_misses_total", "counter", "Runs of a template model that specialized their input signature.",
+		spec(func(sp SpecializationStats) float64 { return float64(sp.Misses) }))
+	metric("backplane_specialization_evictions_total", "counter", "Specializations closed to keep the per-model limit.",
+		spec(func(sp SpecializationStats) float64 { return float64(sp.Evictions) }))
+	metric("backplane_specialization_failures_total", "counter", "Specializations that failed.",
+		spec(func(sp SpecializationStats) float64 { return float64(sp.Failures) }))
+	metric("backplane_specializations_loaded", "gauge", "Specializations of a template model loaded now.",
+		spec(func(sp SpecializationStats) float64 { return float64(sp.Loaded) }))
+	metric("backplane_specialization_seconds_total", "counter", "Time spent specializing and loading.",
+		spec(func(sp SpecializationStats) float64 { return sp.Time.Seconds() }))
+	metric("backplane_specialization_probe_misses_total", "counter", "Probes made for shapes computed from data.",
+		spec(func(sp SpecializationStats) float64 { return float64(sp.ProbeMisses) }))
 	mem := s.Memory
 	gauge := func(name, help string, v float64) {
 		metric(name, "gauge", help, func(emit func(string, float64)) { emit("", v) })

@@ -47,6 +47,7 @@ import (
 //	              uvarint nOut     nOut × valueinfo                      graph outputs, in order
 //	              uvarint nNodes   nNodes × node                         in artifact order
 //	              uvarint nInit    nInit × initializer                   names strictly increasing
+//	              [specializer]                                          version 2 only
 //	valueinfo   = string name, dtype, flag hasDims, [uvarint rank, rank × dim]
 //	              (hasDims 0 is a nil Dims: an output whose shape is not declared)
 //	dim         = 0x00 uvarint size | 0x01 string symbolicName (non-empty)
@@ -61,6 +62,8 @@ import (
 //	              element data: product(dims) × dtype size bytes, each element
 //	              little-endian (float16 and bfloat16 as their uint16 bits, bool
 //	              as one byte 0 or 1)
+//	specializer = string kind (non-empty), string data   (Specializer.Kind and
+//	              MarshalBinary; RegisterSpecializer's decoder for kind reads data)
 //
 // The body must end exactly after the last initializer. Maps (metadata,
 // attributes, initializers) are written sorted, and the decoder insists on
@@ -90,16 +93,23 @@ import (
 // can claim (each becomes at least a string header in memory).
 
 // FormatVersion is the version of the artifact file format that MarshalBinary
-// writes (described in format.go). This build reads version 1 only; files of
-// other versions are ErrCorrupt with a message saying so.
+// writes for an artifact that is not a template (described in format.go).
+// Files of versions this build does not read are ErrCorrupt with a message
+// saying so.
 const FormatVersion = 1
+
+// TemplateFormatVersion is the version written for a template (an artifact
+// with a Specializer): version 1's body followed by the specializer section.
+// Version 1 files still load; an artifact that is not a template is still
+// written as version 1, byte for byte as before.
+const TemplateFormatVersion = 2
 
 // MaxArtifactBytes is the largest artifact file, in bytes, that is written or
 // read. ReadArtifact never reads more than this (plus one byte to notice a
 // longer stream) and loading a file declaring a larger size fails at once.
 const MaxArtifactBytes = 4 << 30
 
-var supportedFormatVersions = []uint32{1}
+var supportedFormatVersions = []uint32{FormatVersion, TemplateFormatVersion}
 
 const (
 	formatMagic  = "\x89BPA\r\n\x1a\n"
@@ -139,7 +149,7 @@ func (a *Artifact) MarshalBinary() ([]byte, error) {
 	}
 	total := headerSize + bodyLen + checksumSize
 	e := &encoder{buf: make([]byte, 0, total)}
-	e.buf = appendHeader(e.buf, bodyLen)
+	e.buf = appendHeader(e.buf, bodyLen, a.formatVersion())
 	if err := e.artifact(a); err != nil {
 		return nil, err
 	}
@@ -162,7 +172,7 @@ func (a *Artifact) WriteTo(w io.Writer) (int64, error) {
 		return 0, err
 	}
 	cw := &checksumWriter{w: w, h: crc32.New(castagnoli)}
-	if _, err := cw.Write(appendHeader(nil, bodyLen)); err != nil {
+	if _, err := cw.Write(appendHeader(nil, bodyLen, a.formatVersion())); err != nil {
 		return cw.n, a.writeError(err)
 	}
 	e := &encoder{w: cw, buf: make([]byte, 0, flushSize)}
@@ -201,9 +211,17 @@ func (a *Artifact) bodySize() (int, error) {
 	return int(n), nil
 }
 
-func appendHeader(b []byte, bodyLen int) []byte {
+// formatVersion is the file format version a's encoding needs.
+func (a *Artifact) formatVersion() uint32 {
+	if a.IsTemplate() {
+		return TemplateFormatVersion
+	}
+	return FormatVersion
+}
+
+func appendHeader(b []byte, bodyLen int, version uint32) []byte {
 	b = append(b, formatMagic...)
-	b = binary.LittleEndian.AppendUint32(b, FormatVersion)
+	b = binary.LittleEndian.AppendUint32(b, version)
 	return binary.LittleEndian.AppendUint64(b, uint64(bodyLen))
 }
 
@@ -443,7 +461,7 @@ func decodeFile(data []byte) (*Artifact, error) {
 		return nil, corruptAt(end, "", "checksum mismatch: file is damaged (stored CRC-32C %08x, computed %08x)",
 			stored, got)
 	}
-	return decodeBody(data, headerSize, end)
+	return decodeBody(data, headerSize, end, binary.LittleEndian.Uint32(data[8:]))
 }
 
 // corruptAt returns an ErrCorrupt error about the byte at offset off.

@@ -32,18 +32,19 @@ const (
 // messages give file offsets. The first error sticks: afterwards every read
 // returns a zero value and every count 0, so loops end at once.
 type decoder struct {
-	data  []byte
-	off   int
-	end   int
-	model string // the artifact's name once read, for errors
-	where string // what is being decoded, for errors
-	items int    // list items so far, against maxItems
-	err   error
+	data    []byte
+	off     int
+	end     int
+	model   string // the artifact's name once read, for errors
+	where   string // what is being decoded, for errors
+	items   int    // list items so far, against maxItems
+	version uint32 // the file's format version
+	err     error
 }
 
 // decodeBody decodes the body in data[start:end]. It does not validate the graph.
-func decodeBody(data []byte, start, end int) (*Artifact, error) {
-	d := &decoder{data: data, off: start, end: end}
+func decodeBody(data []byte, start, end int, version uint32) (*Artifact, error) {
+	d := &decoder{data: data, off: start, end: end, version: version}
 	a := d.artifact()
 	if d.err != nil {
 		return nil, d.err
@@ -262,6 +263,23 @@ func (d *decoder) artifact() *Artifact {
 		}
 	}
 	d.where = ""
+	if d.version >= TemplateFormatVersion && d.err == nil {
+		d.where = "specializer"
+		start := d.off
+		kind := d.str("kind", maxNameBytes)
+		data := d.str("data", MaxArtifactBytes)
+		if d.err == nil && kind == "" {
+			d.failAt(start, "empty kind")
+		}
+		if d.err == nil {
+			sp, err := decodeSpecializer(kind, []byte(data))
+			if err != nil {
+				d.failAt(start, "%v", err)
+			}
+			a.Specializer = sp
+		}
+		d.where = ""
+	}
 	if d.err == nil && d.off != d.end {
 		d.failAt(d.off, "%d unparsed bytes at the end of the body", d.end-d.off)
 	}

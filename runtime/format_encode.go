@@ -200,6 +200,18 @@ func (e *encoder) graph(a *Artifact) error {
 			return &Error{Kind: ErrInvalidArtifact, Model: a.Name, Input: name, Err: fmt.Errorf("cannot encode initializer: %w", err)}
 		}
 	}
+	if a.Specializer != nil {
+		data, err := a.Specializer.MarshalBinary()
+		if err != nil {
+			return a.encodeError(fmt.Errorf("specializer %s: %w", a.Specializer.Kind(), err))
+		}
+		if err := e.str(a.Specializer.Kind(), maxNameBytes, "specializer kind"); err != nil {
+			return a.encodeError(err)
+		}
+		if err := e.str(string(data), MaxArtifactBytes, "specializer data"); err != nil {
+			return a.encodeError(err)
+		}
+	}
 	return nil // write errors stay in e.err for the caller, which knows what it was writing to
 }
 

@@ -165,7 +165,7 @@ func TestUnmarshalFraming(t *testing.T) {
 		{"short text file", []byte("hi"), "bad magic"},
 		{"CRLF converted", []byte(strings.Replace(string(data), "\r\n", "\n", 1)), "bad magic"},
 		{"empty", nil, "truncated"},
-		{"future version", frameBody(body, FormatVersion+1), "unsupported format version 2 (this build reads versions [1])"},
+		{"future version", frameBody(body, TemplateFormatVersion+1), "unsupported format version 3 (this build reads versions [1 2])"},
 		{"version 0", frameBody(body, 0), "unsupported format version 0"},
 		{"flipped body byte", mutate(func(b []byte) []byte { b[headerSize+len(body)/2] ^= 0x04; return b }), "checksum mismatch: file is damaged"},
 		{"flipped checksum byte", mutate(func(b []byte) []byte { b[len(b)-1] ^= 0x80; return b }), "checksum mismatch"},

@@ -31,6 +31,9 @@ type Model struct {
 	runs   atomic.Uint64                // runs started, to pace reorder
 	shadow *shadowChecker               // nil unless shadow parity is on
 
+	spec          *specCache                // set for a template: the loaded specializations
+	sharedWeights map[string]*tensor.Tensor // a specialization's weights its template charged
+
 	sigMu    sync.Mutex
 	outTypes map[string][]outType // symbolic-dim binding -> output types
 	static   []outType            // output types of a model without symbolic dims, fixed at Load
@@ -97,18 +100,29 @@ func (m *Model) RunWithInfo(ctx context.Context, inputs ...*tensor.Tensor) ([]*t
 		return nil, info, &Error{Kind: ErrClosed, Model: m.art.Name, Err: errors.New("model is closed")}
 	}
 	defer m.leave()
+	var out []*tensor.Tensor
+	var err error
+	if m.spec != nil {
+		out, err = m.runTemplate(ctx, inputs, &info)
+	} else {
+		out, err = m.runEntered(ctx, inputs, &info)
+	}
+	info.Duration = time.Since(start)
+	return out, info, err
+}
+
+// runEntered checks the inputs and dispatches them; the caller has entered m.
+func (m *Model) runEntered(ctx context.Context, inputs []*tensor.Tensor, info *RunInfo) ([]*tensor.Tensor, error) {
 	want, err := m.checkInputs(inputs)
 	if err != nil {
-		return nil, info, err
+		return nil, err
 	}
 	cost, err := m.reserveRun(inputs)
 	if err != nil {
-		return nil, info, err
+		return nil, err
 	}
 	defer m.rt.budget.Release(cost.live)
-	out, err := m.dispatch(ctx, inputs, want, cost, &info)
-	info.Duration = time.Since(start)
-	return out, info, err
+	return m.dispatch(ctx, inputs, want, cost, info)
 }
 
 func checkOutputs(out []*tensor.Tensor, want []outType, a *Artifact) error {
@@ -129,34 +143,46 @@ func checkOutputs(out []*tensor.Tensor, want []outType, a *Artifact) error {
 // checkInputs validates inputs against the declarations and returns the
 // expected output types for their signature.
 func (m *Model) checkInputs(inputs []*tensor.Tensor) ([]outType, error) {
+	var keyBuf [128]byte
+	var pairBuf [8]symBinding
+	key, pairs, err := m.bindInputs(inputs, keyBuf[:0], pairBuf[:0])
+	if err != nil {
+		return nil, err
+	}
+	if m.static != nil {
+		return m.static, nil // no symbolic dims: nothing to look up, no lock on the hot path
+	}
+	return m.outputTypes(key, pairs)
+}
+
+// bindInputs validates inputs against the declarations and returns the
+// binding of the symbolic dims, as a key ("batch=8;" per dim, in declaration
+// order) appended to key and as pairs appended to pairs. Callers pass
+// buffers on their stack, so that a signature seen before costs no allocation.
+func (m *Model) bindInputs(inputs []*tensor.Tensor, key []byte, pairs []symBinding) ([]byte, []symBinding, error) {
 	a := m.art
 	bad := func(input string, format string, args ...any) error {
 		return &Error{Kind: ErrInvalidInput, Model: a.Name, Input: input, Err: fmt.Errorf(format, args...)}
 	}
 	if len(inputs) != len(a.Inputs) {
-		return nil, bad("", "got %d inputs, model %q takes %d (%s)", len(inputs), a.Name, len(a.Inputs), inputNames(a))
+		return nil, nil, bad("", "got %d inputs, model %q takes %d (%s)", len(inputs), a.Name, len(a.Inputs), inputNames(a))
 	}
-	// The symbolic bindings in declaration order, e.g. "batch=8;", built in
-	// stack buffers so that a signature seen before costs no allocation.
-	var keyBuf [128]byte
-	var pairBuf [8]symBinding
-	key, pairs := keyBuf[:0], pairBuf[:0]
 	for i, decl := range a.Inputs {
 		t := inputs[i]
 		if t == nil {
-			return nil, bad(decl.Name, "input is nil")
+			return nil, nil, bad(decl.Name, "input is nil")
 		}
 		if t.DType() != decl.DType {
-			return nil, bad(decl.Name, "dtype %v, want %v", t.DType(), decl.DType)
+			return nil, nil, bad(decl.Name, "dtype %v, want %v", t.DType(), decl.DType)
 		}
 		s := t.Shape()
 		if len(s) != len(decl.Dims) {
-			return nil, bad(decl.Name, "shape %v has rank %d, want rank %d %v", s, len(s), len(decl.Dims), decl.Dims)
+			return nil, nil, bad(decl.Name, "shape %v has rank %d, want rank %d %v", s, len(s), len(decl.Dims), decl.Dims)
 		}
 		for j, d := range decl.Dims {
 			if !d.IsSymbolic() {
 				if s[j] != d.Size {
-					return nil, bad(decl.Name, "shape %v, want %v (dimension %d)", s, decl.Dims, j)
+					return nil, nil, bad(decl.Name, "shape %v, want %v (dimension %d)", s, decl.Dims, j)
 				}
 				continue
 			}
@@ -164,7 +190,7 @@ func (m *Model) checkInputs(inputs []*tensor.Tensor) ([]outType, error) {
 			for _, p := range pairs {
 				if p.name == d.Name {
 					if p.size != s[j] {
-						return nil, bad(decl.Name, "dimension %d (%s) is %d but another input bound %s to %d", j, d.Name, s[j], d.Name, p.size)
+						return nil, nil, bad(decl.Name, "dimension %d (%s) is %d but another input bound %s to %d", j, d.Name, s[j], d.Name, p.size)
 					}
 					seen = true
 					break
@@ -180,10 +206,7 @@ func (m *Model) checkInputs(inputs []*tensor.Tensor) ([]outType, error) {
 			key = append(key, ';')
 		}
 	}
-	if m.static != nil {
-		return m.static, nil // no symbolic dims: nothing to look up, no lock on the hot path
-	}
-	return m.outputTypes(key, pairs)
+	return key, pairs, nil
 }
 
 // outputTypes returns the output types for one binding of the symbolic dims,
@@ -287,6 +310,9 @@ func (m *Model) Close() error {
 	}
 	m.sup.wait() // runs abandoned at their deadline still use the prepared models too
 	m.err = m.closePrepared()
+	if m.spec != nil {
+		m.err = errors.Join(m.err, m.closeSpecializations())
+	}
 	m.releaseMemory()
 	close(m.closeErr)
 	return m.err

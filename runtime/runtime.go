@@ -19,12 +19,14 @@ import (
 	"sync"
 
 	"github.com/backplane-ml/backplane/ops"
+	"github.com/backplane-ml/backplane/tensor"
 )
 
 // Runtime loads models onto a set of backends. It is safe for concurrent use.
 type Runtime struct {
 	only        []Backend // backends to use, in order; nil means every registered backend
 	maxValBytes int64     // largest single value a model may produce; see WithMaxValueBytes
+	maxSpecs    int       // specializations a template model keeps loaded; see WithMaxSpecializations
 	policy      Policy
 	breakerCfg  BreakerConfig
 	shadowCfg   ShadowConfig
@@ -114,7 +116,7 @@ func registeredNames() []string {
 
 // New returns a Runtime configured by opts.
 func New(opts ...Option) (*Runtime, error) {
-	r := &Runtime{models: map[*Model]struct{}{}, maxValBytes: DefaultMaxValueBytes,
+	r := &Runtime{models: map[*Model]struct{}{}, maxValBytes: DefaultMaxValueBytes, maxSpecs: DefaultMaxSpecializations,
 		policy: DefaultPolicy(), breakerCfg: DefaultBreakerConfig()}
 	for _, o := range opts {
 		if err := o(r); err != nil {
@@ -136,10 +138,18 @@ func (r *Runtime) backends() []Backend {
 
 // Load validates the artifact and prepares it on the most preferred backend
 // that is available, supports it and compiles it; the other capable backends
-// are kept as fallbacks and prepared when first needed. The error is an
+// are kept as fallbacks and prepared when first needed. A template (see
+// Specializer) is validated only: each new input signature is specialized
+// and loaded on its first run. The error is an
 // *Error (invalid artifact) or a *DispatchError listing why each backend was
 // passed over.
 func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
+	return r.load(ctx, a, nil)
+}
+
+// load is Load; shared names a template's weights that a specialization
+// shares (the same tensors), which the template has charged to the budget.
+func (r *Runtime) load(ctx context.Context, a *Artifact, shared map[string]*tensor.Tensor) (*Model, error) {
 	if a == nil {
 		return nil, &Error{Kind: ErrInvalidArtifact, Err: errors.New("nil artifact")}
 	}
@@ -152,6 +162,9 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &DispatchError{Model: a.Name, Context: err}
 	}
+	if a.IsTemplate() {
+		return r.loadTemplate(a)
+	}
 	plan, err := a.Plan()
 	if err != nil {
 		return nil, err
@@ -163,7 +176,7 @@ func (r *Runtime) Load(ctx context.Context, a *Artifact) (*Model, error) {
 	if err := checkValueSizes(a, types, r.maxValBytes); err != nil {
 		return nil, &Error{Kind: ErrInvalidArtifact, Model: a.Name, Input: err.value, Mode: ModeMemory, Err: err}
 	}
-	m := &Model{rt: r, art: a, plan: plan, outTypes: map[string][]outType{}, closeErr: make(chan struct{})}
+	m := &Model{rt: r, art: a, plan: plan, outTypes: map[string][]outType{}, closeErr: make(chan struct{}), sharedWeights: shared}
 	if len(a.SymbolicDims()) == 0 {
 		m.static = make([]outType, len(a.Outputs))
 		for i, o := range a.Outputs {

@@ -123,7 +123,12 @@ func (s BackendStats) SuccessRate() float64 {
 type Snapshot struct {
 	Time     time.Time
 	Backends []BackendStats // sorted by model, then backend preference
-	Memory   MemoryStats
+	// Specializations counts, per template model (sorted by name), the runs
+	// that found their signature's specialization loaded and those that made
+	// it. Each loaded specialization has Backends rows of its own, named
+	// "model[dim=size;...]".
+	Specializations []SpecializationStats
+	Memory          MemoryStats
 }
 
 // Telemetry collects per (model, backend) statistics of one Runtime. Get it
@@ -158,7 +163,11 @@ func (t *Telemetry) Snapshot() Snapshot {
 	s := Snapshot{Time: now, Memory: ReadMemoryStats()}
 	for _, m := range models {
 		s.Backends = append(s.Backends, m.stats(now)...)
+		if sp, ok := m.Specializations(); ok {
+			s.Specializations = append(s.Specializations, sp)
+		}
 	}
+	slices.SortStableFunc(s.Specializations, func(a, b SpecializationStats) int { return strings.Compare(a.Model, b.Model) })
 	slices.SortStableFunc(s.Backends, func(a, b BackendStats) int { return strings.Compare(a.Model, b.Model) })
 	return s
 }

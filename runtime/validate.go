@@ -22,6 +22,9 @@ type Plan struct {
 // the whole graph with every symbolic dimension bound to 1. The error is an
 // *Error of kind ErrInvalidArtifact naming the model, node, op and input at fault.
 func (a *Artifact) Validate() error {
+	if a.IsTemplate() {
+		return a.validateTemplate()
+	}
 	p, err := a.Plan()
 	if err != nil {
 		return err
@@ -39,6 +42,9 @@ func (a *Artifact) Plan() (*Plan, error) {
 	}
 	if a.Name == "" {
 		return nil, fail("", "", "", "artifact has no name")
+	}
+	if a.IsTemplate() {
+		return nil, fail("", "", "", "artifact is a template: its graph is made per input signature (load it, or specialize it, to run it)")
 	}
 	if len(a.Outputs) == 0 {
 		return nil, fail("", "", "", "artifact declares no outputs")

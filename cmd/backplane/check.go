@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,13 +18,15 @@ import (
 func newCheckCmd() *cobra.Command {
 	var backend string
 	var rtol, atol float64
+	var dimFlags []string
 	c := &cobra.Command{
 		Use:   "check [flags] PATH...",
 		Short: "Run ONNX backend-test folders and compare the outputs",
 		Long: "Runs ONNX backend-test folders (model.onnx with test_data_set_N/input_K.pb and\n" +
 			"output_K.pb) and compares the outputs with |got-want| <= atol + rtol*|want|.\n" +
 			"Each PATH is a test folder or a directory searched for them. Prints one line\n" +
-			"per test and backend, then \"N passed, M failed, K skipped\"; exits 1 if any test failed.\n\n" +
+			"per test and backend, then \"N passed, M failed, K skipped\"; exits 1 if any test failed.\n" +
+			"Symbolic input dimensions are bound from --dim, else from each data set's input files.\n\n" +
 			"The ONNX project's own test data is not in this repository: CI reads it from\n" +
 			"../shared/testdata/onnx beside the clone (see the README).",
 		Example: "  backplane check --backend ref ../shared/testdata/onnx\n" +
@@ -45,12 +49,20 @@ func newCheckCmd() *cobra.Command {
 			if err != nil {
 				return &usageError{err}
 			}
+			dims, err := parseDims(dimFlags)
+			if err != nil {
+				return &usageError{err}
+			}
+			perCase, err := checkDimsPerCase(cases, dims)
+			if err != nil {
+				return &usageError{err}
+			}
 			tol := onnxtest.Tolerance{RTol: rtol, ATol: atol}
 			counts := map[onnxtest.Status]int{}
 			ctx := cmd.Context()
-			for _, c := range cases {
+			for i, c := range cases {
 				for _, b := range backends {
-					r := onnxtest.Run(ctx, c, b, tol)
+					r := onnxtest.RunWith(ctx, c, b, onnxtest.Options{Tolerance: tol, Dims: perCase[i]})
 					counts[r.Status]++
 					detail := oneLine(r.Reason)
 					if r.Status == onnxtest.Pass {
@@ -70,6 +82,7 @@ func newCheckCmd() *cobra.Command {
 	f.StringVar(&backend, "backend", "all", "backend to check, or all for every backend available here")
 	f.Float64Var(&rtol, "rtol", onnxtest.DefaultTolerance.RTol, "relative tolerance for floating-point outputs")
 	f.Float64Var(&atol, "atol", onnxtest.DefaultTolerance.ATol, "absolute tolerance for floating-point outputs")
+	f.StringArrayVar(&dimFlags, "dim", nil, "size of a symbolic dimension as NAME=N, for the models that have it (repeatable; a name no model has is an error); other dims are bound from each test's input files")
 	_ = c.RegisterFlagCompletionFunc("backend", completeBackends("all"))
 	return c
 }
@@ -105,4 +118,50 @@ func validTolerance(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
 // tried) on its test's line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}
+
+// checkDimsPerCase gives each case the --dim entries its model has; a name
+// that no model has is an error (a misspelling would otherwise do nothing).
+func checkDimsPerCase(cases []onnxtest.Case, dims map[string]int) ([]map[string]int, error) {
+	per := make([]map[string]int, len(cases))
+	if len(dims) == 0 {
+		return per, nil
+	}
+	matched := map[string]bool{}
+	all := map[string]bool{}
+	for i, c := range cases {
+		names, err := onnxtest.ModelDims(c.ModelPath)
+		if err != nil {
+			continue // the run reports the unreadable model
+		}
+		for _, n := range names {
+			all[n] = true
+			if v, ok := dims[n]; ok {
+				if per[i] == nil {
+					per[i] = map[string]int{}
+				}
+				per[i][n] = v
+				matched[n] = true
+			}
+		}
+	}
+	var missing []string
+	for n := range dims {
+		if !matched[n] {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) == 0 {
+		return per, nil
+	}
+	slices.Sort(missing)
+	have := slices.Sorted(maps.Keys(all))
+	if len(have) == 0 {
+		return nil, fmt.Errorf("--dim %s: the models checked have no symbolic dimensions", strings.Join(missing, ", "))
+	}
+	if len(have) > 20 {
+		have = append(have[:20], "...")
+	}
+	return nil, fmt.Errorf("--dim %s: no model checked has that symbolic dimension (they have: %s)",
+		strings.Join(missing, ", "), strings.Join(have, ", "))
 }

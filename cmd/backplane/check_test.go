@@ -177,3 +177,64 @@ func TestRunONNXModel(t *testing.T) {
 	require.Equal(t, 1, status)
 	require.Contains(t, stderr, "invalid ONNX model")
 }
+
+// A model whose Reshape target is Shape(x), x of shape [batch, 2]: it imports
+// only with batch bound, so check must bind it from each data set's inputs.
+func TestCheckBindsDimsFromData(t *testing.T) {
+	root := t.TempDir()
+	m := passThroughModel("batch", 2)
+	m.Graph.Nodes = []onnxpb.Node{
+		{Name: "shape", OpType: "Shape", Inputs: []string{"x"}, Outputs: []string{"s"}},
+		{Name: "reshape", OpType: "Reshape", Inputs: []string{"x", "s"}, Outputs: []string{"y"}},
+	}
+	m.Graph.Outputs = []onnxpb.ValueInfo{{Name: "y"}}
+	two := []float32{1, 2, 3, 4}
+	three := []float32{1, 2, 3, 4, 5, 6}
+	dir := filepath.Join(root, "test_reshape_like")
+	require.NoError(t, onnxtest.Write(dir, m,
+		onnxtest.Data{Inputs: []*onnxpb.Tensor{tensorPB(t, two, 2, 2)}, Outputs: []*onnxpb.Tensor{tensorPB(t, two, 2, 2)}},
+		onnxtest.Data{Inputs: []*onnxpb.Tensor{tensorPB(t, three, 3, 2)}, Outputs: []*onnxpb.Tensor{tensorPB(t, three, 3, 2)}}))
+
+	out, stderr, status := cli(t, "check", "--backend", "ref", dir)
+	require.Equal(t, 0, status, out+stderr)
+	require.Contains(t, out, "PASS  test_reshape_like  ref  ")
+
+	// --dim wins over the data: data set 1 (batch 3) no longer fits.
+	out, _, status = cli(t, "check", "--backend", "ref", "--dim", "batch=2", dir)
+	require.Equal(t, 1, status)
+	require.Contains(t, out, "FAIL  test_reshape_like  ref  test_data_set_1: run: ")
+
+	// A misspelt dim is an error naming what exists.
+	_, stderr, status = cli(t, "check", "--backend", "ref", "--dim", "bacth=2", dir)
+	require.Equal(t, 2, status)
+	require.Contains(t, stderr, "--dim bacth: no model checked has that symbolic dimension (they have: batch)")
+}
+
+// An ONNX model whose Reshape target is Shape(x) runs with no --dim: it is a
+// template, specialized for the shape of the .pb input given.
+func TestRunONNXTemplate(t *testing.T) {
+	dir := t.TempDir()
+	m := passThroughModel("batch", 2)
+	m.Graph.Nodes = []onnxpb.Node{
+		{Name: "shape", OpType: "Shape", Inputs: []string{"x"}, Outputs: []string{"s"}},
+		{Name: "reshape", OpType: "Reshape", Inputs: []string{"x", "s"}, Outputs: []string{"y"}},
+	}
+	m.Graph.Outputs = []onnxpb.ValueInfo{{Name: "y"}}
+	data, err := onnxpb.EncodeModel(m)
+	require.NoError(t, err)
+	path := filepath.Join(dir, "shaped.onnx")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	in, err := onnxpb.EncodeTensor(tensorPB(t, []float32{1, 2, 3, 4, 5, 6}, 3, 2))
+	require.NoError(t, err)
+	pb := filepath.Join(dir, "x.pb")
+	require.NoError(t, os.WriteFile(pb, in, 0o644))
+
+	out, stderr, status := cli(t, "run", "--backend", "ref", "--input", pb, path)
+	require.Equal(t, 0, status, stderr)
+	require.Contains(t, out, "shapes decided per input signature")
+	require.Contains(t, out, "float32[3 2]")
+
+	_, stderr, status = cli(t, "run", "--dim", "bacth=3", path)
+	require.Equal(t, 1, status)
+	require.Contains(t, stderr, "dimension bacth bound but not in the model: the model's symbolic dimensions are batch")
+}

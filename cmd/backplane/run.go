@@ -111,7 +111,11 @@ func runArtifact(path string, o runOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "model %q: %d nodes, backends in order: %s\n", a.Name, len(a.Nodes), strings.Join(m.Backends(), ", "))
+	if a.IsTemplate() {
+		fmt.Fprintf(stdout, "model %q: shapes decided per input signature (each new one is specialized and prepared on its first run)\n", a.Name)
+	} else {
+		fmt.Fprintf(stdout, "model %q: %d nodes, backends in order: %s\n", a.Name, len(a.Nodes), strings.Join(m.Backends(), ", "))
+	}
 	for i, in := range a.Inputs {
 		fmt.Fprintf(stdout, "input  %-12s %s\n", in.Name, feed[i].Summary())
 	}

@@ -71,45 +71,6 @@ func (c *converter) chargeFold(op string, out []ops.Type, names []string) error 
 	return c.charge(strings.Join(names, ","), n, "constant folded at import ("+op+")")
 }
 
-// liveNodes marks the nodes whose outputs the graph's outputs depend on,
-// walking back from the outputs (ONNX lists nodes in topological order;
-// a graph that is not gets its error from convertNode).
-func liveNodes(g *onnxpb.Graph) []bool {
-	need := make(map[string]bool, len(g.Outputs))
-	for _, o := range g.Outputs {
-		need[o.Name] = true
-	}
-	live := make([]bool, len(g.Nodes))
-	// Walk back until nothing changes: an out-of-order graph needs more
-	// than one pass, a sorted one exactly one (plus the check).
-	for changed := true; changed; {
-		changed = false
-		for i := len(g.Nodes) - 1; i >= 0; i-- {
-			if live[i] {
-				continue
-			}
-			n := &g.Nodes[i]
-			named := false
-			for _, o := range n.Outputs {
-				named = named || o != ""
-				if o != "" && need[o] {
-					live[i] = true
-					break
-				}
-			}
-			// A node without outputs is malformed: converting it reports that.
-			live[i] = live[i] || !named
-			if live[i] {
-				changed = true
-				for _, in := range n.Inputs {
-					need[in] = true
-				}
-			}
-		}
-	}
-	return live
-}
-
 // checkDeadNode reports a dead node the importer could not have converted
 // at all (unknown op or domain), so that skipping dead nodes does not turn
 // an unsupported model into a silently accepted one.
@@ -122,7 +83,7 @@ func (c *converter) checkDeadNode(i int, n *onnxpb.Node) error {
 	if n.Domain != "" && n.Domain != "ai.onnx" {
 		return c.errorf(ErrUnsupported, "op domain %q (only the default ONNX domain is supported)", n.Domain)
 	}
-	if _, ok := mappers[n.OpType]; !ok {
+	if _, ok := lookupMapper(n.OpType); !ok {
 		return c.errorf(ErrUnsupported, "op type %q is not supported (supported: %s)", n.OpType, strings.Join(SupportedOps(), " "))
 	}
 	return nil

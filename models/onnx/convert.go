@@ -55,9 +55,38 @@ func register(opType string, m mapper) {
 	mappers[opType] = m
 }
 
+// fallbacks map ONNX op types by composition when no mapper onto a
+// dedicated catalog op is registered (see registerFallback).
+var fallbacks = map[string]mapper{}
+
+// registerFallback installs a mapper used only while no register call
+// claims opType: a composition of catalog ops that a dedicated catalog op,
+// once added, supersedes without a conflict at init.
+func registerFallback(opType string, m mapper) {
+	if _, dup := fallbacks[opType]; dup {
+		panic("onnx: duplicate fallback mapper for " + opType)
+	}
+	fallbacks[opType] = m
+}
+
+// lookupMapper returns the mapper of an ONNX op type, preferring a
+// registered one over a fallback.
+func lookupMapper(opType string) (mapper, bool) {
+	if m, ok := mappers[opType]; ok {
+		return m, true
+	}
+	m, ok := fallbacks[opType]
+	return m, ok
+}
+
 // SupportedOps returns the ONNX op types the importer maps, sorted.
 func SupportedOps() []string {
 	names := slices.Collect(maps.Keys(mappers))
+	for op := range fallbacks {
+		if _, ok := mappers[op]; !ok {
+			names = append(names, op)
+		}
+	}
 	slices.Sort(names)
 	return names
 }
@@ -76,6 +105,16 @@ type converter struct {
 	// a node may leave an optional output undefined when nothing reads it.
 	consumed map[string]bool
 
+	// Specialization (see specialize.go): known holds values computed from
+	// constants and value inputs while their nodes are still emitted, so
+	// shape-deciding inputs can be read without folding the data path;
+	// specializable marks values that depend on nothing but constants, the
+	// sizes of symbolic dims and value-input candidates.
+	known         map[string]*tensor.Tensor
+	specializable map[string]bool
+	preInit       map[string]*tensor.Tensor // decoded initializers, when specializing a template
+	unrolled      int                       // loop-body copies made, against maxUnrolledSteps
+
 	node     *onnxpb.Node // the ONNX node being converted
 	nodeName string
 	used     map[string]bool // attributes of the current node read or deliberately ignored
@@ -91,30 +130,18 @@ func newConverter(name string, opset int64, opt Options) *converter {
 			Metadata: map[string]string{"source": "onnx", "onnx_opset": fmt.Sprint(opset)}},
 		types: map[string]valType{}, consts: map[string]*tensor.Tensor{},
 		emitted: map[string]bool{}, nodes: map[string]bool{}, consumed: map[string]bool{},
+		known: map[string]*tensor.Tensor{}, specializable: map[string]bool{},
 	}
 }
 
-// convert imports the graph, retrying with every symbolic dim bound to 1 when
-// the graph turns out to work only for particular sizes.
+// convert imports the graph. A graph whose shapes depend on the sizes of its
+// unbound symbolic dims or on the values of small inputs becomes a template,
+// specialized per input signature at run time (see specialize.go); nothing
+// is guessed at import.
 func (c *converter) convert(m *onnxpb.Model) (*runtime.Artifact, error) {
 	art, err := c.convertGraph(m)
-	if errors.Is(err, errProbe) {
-		bound := maps.Clone(c.opt.Dims)
-		if bound == nil {
-			bound = map[string]int{}
-		}
-		for _, s := range symbolicNames(m.Graph) {
-			if _, ok := bound[s]; !ok {
-				bound[s] = 1
-			}
-		}
-		opt := c.opt
-		opt.Dims = bound
-		c2 := newConverter(c.name, c.opset, opt)
-		art, err = c2.convertGraph(m)
-		if err == nil {
-			art.Metadata["onnx_symbolic_dims"] = "bound to 1: the graph only works for particular sizes of them"
-		}
+	if needsSpecialization(err) && !c.opt.noTemplate {
+		return c.template(m, err)
 	}
 	return art, err
 }
@@ -135,12 +162,20 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 		if _, dup := c.consts[init.Name]; dup || init.Name == "" {
 			return nil, c.modelErr(ErrInvalidModel, "initializer %d has an empty or repeated name %q", i, init.Name)
 		}
-		if err := c.chargeInitializer(init); err != nil {
-			return nil, err
-		}
-		t, err := onnxpb.ToTensor(init, c.opt.External)
-		if err != nil {
-			return nil, &Error{Model: c.name, Input: init.Name, Kind: kindOf(err), Err: err}
+		var t *tensor.Tensor
+		if c.preInit != nil {
+			// A template's weights, decoded (and charged) when it was imported.
+			if t = c.preInit[init.Name]; t == nil {
+				return nil, &Error{Model: c.name, Input: init.Name, Kind: ErrInvalidModel, Err: errors.New("the template has no such initializer")}
+			}
+		} else {
+			if err := c.chargeInitializer(init); err != nil {
+				return nil, err
+			}
+			var err error
+			if t, err = onnxpb.ToTensor(init, c.opt.External); err != nil {
+				return nil, &Error{Model: c.name, Input: init.Name, Kind: kindOf(err), Err: err}
+			}
 		}
 		c.setConst(init.Name, t)
 	}
@@ -152,7 +187,20 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 			return nil, err
 		}
 	}
-	for i := range g.Nodes {
+	for _, out := range g.Outputs {
+		if out.Type != nil && out.Type.Kind != "" && out.Type.Kind != "tensor" {
+			return nil, &Error{Model: c.name, Input: out.Name, Kind: ErrUnsupported,
+				Err: fmt.Errorf("graph output of %s type (only tensors are supported)", out.Type.Kind)}
+		}
+	}
+	plan, err := c.planGraph(g)
+	if err != nil {
+		return nil, err
+	}
+	if len(plan.unused) > 0 {
+		c.art.Metadata["onnx_unused"] = unusedSummary(plan.unused)
+	}
+	for _, i := range plan.order {
 		for _, in := range g.Nodes[i].Inputs {
 			c.consumed[in] = true
 		}
@@ -160,17 +208,17 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 	for _, out := range g.Outputs {
 		c.consumed[out.Name] = true
 	}
-	live := liveNodes(g)
 	for i := range g.Nodes {
-		if !live[i] {
+		if !plan.live[i] {
 			// Nothing reads its outputs: converting it would only fold
 			// constants nobody uses (a hostile file's cheap way to fill
 			// memory). Its op must still be one the importer knows.
 			if err := c.checkDeadNode(i, &g.Nodes[i]); err != nil {
 				return nil, err
 			}
-			continue
 		}
+	}
+	for _, i := range plan.order {
 		if err := c.convertNode(i, &g.Nodes[i]); err != nil {
 			return nil, err
 		}
@@ -181,7 +229,7 @@ func (c *converter) convertGraph(m *onnxpb.Model) (*runtime.Artifact, error) {
 			return nil, &Error{Model: c.name, Input: out.Name, Kind: ErrInvalidModel, Err: errors.New("graph output is never defined")}
 		}
 		c.materialize(out.Name)
-		c.art.Outputs = append(c.art.Outputs, runtime.ValueInfo{Name: out.Name})
+		c.art.Outputs = append(c.art.Outputs, c.outputInfo(out))
 	}
 	if err := c.art.Validate(); err != nil {
 		return nil, &Error{Model: c.name, Kind: ErrInvalidModel, Err: err}
@@ -220,7 +268,7 @@ func (c *converter) addGraphInput(in onnxpb.ValueInfo) error {
 	for i, dim := range in.Type.Tensor.Shape.Dims {
 		name := dim.Param
 		if !dim.HasValue && name == "" {
-			name = fmt.Sprintf("%s_dim%d", in.Name, i) // an unknown dim is a symbolic dim of its own
+			name = DimName(in.Name, i) // an unknown dim is a symbolic dim of its own
 		}
 		switch bound, ok := c.opt.Dims[name]; {
 		case dim.HasValue:
@@ -246,6 +294,15 @@ func (c *converter) addGraphInput(in onnxpb.ValueInfo) error {
 	c.art.Inputs = append(c.art.Inputs, runtime.ValueInfo{Name: in.Name, DType: d, Dims: dims})
 	c.types[in.Name] = vt
 	c.emitted[in.Name] = true
+	if valueCandidate(c.art.Inputs[len(c.art.Inputs)-1]) {
+		c.specializable[in.Name] = true
+	}
+	if t, ok := c.opt.values[in.Name]; ok {
+		if t.DType() != d || !t.Shape().Equal(vt.a) {
+			return fail(ErrInvalidModel, "value %v%v does not match the declaration %v%v", t.DType(), t.Shape(), d, vt.a)
+		}
+		c.known[in.Name] = t
+	}
 	return nil
 }
 
@@ -261,7 +318,7 @@ func symbolicNames(g *onnxpb.Graph) []string {
 			case d.Param != "":
 				names = append(names, d.Param)
 			default:
-				names = append(names, fmt.Sprintf("%s_dim%d", in.Name, i))
+				names = append(names, DimName(in.Name, i))
 			}
 		}
 	}
@@ -278,9 +335,12 @@ func (c *converter) convertNode(i int, n *onnxpb.Node) error {
 	if n.Domain != "" && n.Domain != "ai.onnx" {
 		return c.errorf(ErrUnsupported, "op domain %q (only the default ONNX domain is supported)", n.Domain)
 	}
-	m, ok := mappers[n.OpType]
+	m, ok := lookupMapper(n.OpType)
 	if !ok {
 		return c.errorf(ErrUnsupported, "op type %q is not supported (supported: %s)", n.OpType, strings.Join(SupportedOps(), " "))
+	}
+	if err := c.checkOldOpset(n.OpType); err != nil {
+		return err
 	}
 	for _, in := range n.Inputs {
 		if _, ok := c.types[in]; !ok && in != "" {
@@ -356,15 +416,18 @@ func (c *converter) typeOf(name string) valType { return c.types[name] }
 
 // constant returns the value of name when it is known at import time.
 func (c *converter) constant(name string) (*tensor.Tensor, bool) {
-	t, ok := c.consts[name]
+	if t, ok := c.consts[name]; ok {
+		return t, ok
+	}
+	t, ok := c.known[name]
 	return t, ok
 }
 
 // constInts returns input i as integers; it must be known at import time.
 func (c *converter) constInts(i int) ([]int, error) {
-	t, ok := c.consts[c.in(i)]
+	t, ok := c.constant(c.in(i))
 	if !ok {
-		return nil, c.inputErrorf(i, ErrUnsupported, "must be known at import time (a constant, an initializer or "+
+		return nil, c.notKnown(i, "must be known at import time (a constant, an initializer or "+
 			"computed from static shapes); shapes that depend on data are not supported")
 	}
 	if !t.DType().IsInt() {
@@ -435,12 +498,19 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 		}
 	}
 	outA, err := ops.Infer(op, inA, attrs)
-	if err != nil {
+	outB, errB := ops.Infer(op, inB, attrs)
+	switch {
+	case err != nil && errB == nil:
+		// Fine at the larger probe sizes of the symbolic dims, not at 1 (a
+		// pool over a symbolic height): whether the real sizes fit is
+		// decided per input signature. Failing at both is the model's error.
+		e := c.opError(op, inputs, err).(*Error)
+		e.Err = fmt.Errorf("%w (with its symbolic dims at 1; %w)", e.Err, errNeedsDims)
+		return e
+	case err != nil:
 		return c.opError(op, inputs, err)
-	}
-	outB, err := ops.Infer(op, inB, attrs)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %v", errProbe, op, err)
+	case errB != nil:
+		return fmt.Errorf("%w: %s: %v", errProbe, op, errB)
 	}
 	if len(outA) != len(outputs) {
 		return fmt.Errorf("internal: op %s has %d outputs, %d names given", op, len(outA), len(outputs))
@@ -464,6 +534,31 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 		}
 		return nil
 	}
+	known, spec := true, true
+	for _, name := range inputs {
+		if name == "" {
+			continue
+		}
+		_, isConst := c.consts[name]
+		_, isKnown := c.known[name]
+		known = known && (isConst || isKnown)
+		spec = spec && (isConst || c.specializable[name])
+	}
+	var knownOut []*tensor.Tensor
+	if known && foldable(outA) {
+		// Computed from value inputs: the node stays (the data path runs on
+		// the backend), and the value is at hand for shape-deciding inputs.
+		args := make([]*tensor.Tensor, len(inputs))
+		for i, name := range inputs {
+			args[i], _ = c.constant(name)
+		}
+		if err := c.chargeFold(op, outA, outputs); err != nil {
+			return err
+		}
+		if res, err := c.fold(op, attrs, inputs, args); err == nil {
+			knownOut = res
+		}
+	}
 	for _, name := range inputs {
 		c.materialize(name)
 	}
@@ -474,6 +569,22 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 		}
 		c.types[outNames[i]] = valType{dtype: outA[i].DType, a: outA[i].Shape, b: outB[i].Shape}
 		c.emitted[outNames[i]] = true
+		if spec {
+			c.specializable[outNames[i]] = true
+		}
+		if knownOut != nil {
+			c.known[outNames[i]] = knownOut[i]
+		}
+		if t, ok := c.opt.values[outNames[i]]; ok {
+			// A value a probe computed from data for this run.
+			if t.DType() != outA[i].DType || !t.Shape().Equal(outA[i].Shape) {
+				return fmt.Errorf("probed value %q is %v%v, the graph makes %v", outNames[i], t.DType(), t.Shape(), outA[i])
+			}
+			c.known[outNames[i]] = t
+		}
+	}
+	if len(c.art.Nodes) >= maxImportNodes {
+		return c.errorf(ErrUnsupported, "the imported graph would have more than %d nodes", maxImportNodes)
 	}
 	nodeName := c.nodeName
 	for c.nodes[nodeName] {

@@ -94,8 +94,8 @@ func elemGelu(c *converter, n *onnxpb.Node) error {
 }
 
 // elemClip maps Clip: bounds are the attributes min and max until opset 10,
-// then the optional inputs 1 and 2, which must be known at import time since
-// the catalog's bounds are attributes. An absent bound does not clip: Clip-6
+// then the optional inputs 1 and 2: the catalog clip's attributes when known
+// at import, else elementwise max and min with the bound. An absent bound does not clip: Clip-6
 // documents its defaults as the float type's lowest and highest finite
 // values, which differ from no bound only for infinite inputs.
 func elemClip(c *converter, n *onnxpb.Node) error {
@@ -122,6 +122,8 @@ func elemClip(c *converter, n *onnxpb.Node) error {
 		if err := c.requireInputs(1, 3); err != nil {
 			return err
 		}
+		x := c.in(0)
+		var upper string // a bound computed at run time: max clips after the constant bounds
 		for i, name := range bounds {
 			in := c.in(i + 1)
 			if in == "" {
@@ -129,8 +131,21 @@ func elemClip(c *converter, n *onnxpb.Node) error {
 			}
 			t, ok := c.constant(in)
 			if !ok {
-				return c.inputErrorf(i+1, ErrUnsupported, "Clip's %s must be known at import time "+
-					"(a constant or an initializer)", name)
+				// A bound known only at run time: max(x, min) and min(x, max).
+				bt, xd := c.typeOf(in), c.typeOf(x).dtype
+				if bt.a.NumElements() != 1 || !bt.static() || bt.dtype != xd {
+					return c.inputErrorf(i+1, ErrInvalidModel, "Clip's %s must be a one-element %v, is %v%v", name, xd, bt.dtype, bt.a)
+				}
+				if name == "max" {
+					upper = in
+					continue
+				}
+				lo := c.tmp()
+				if err := c.emit("max", nil, []string{x, in}, lo); err != nil {
+					return err
+				}
+				x = lo
+				continue
 			}
 			if t.NumElements() != 1 {
 				return c.inputErrorf(i+1, ErrInvalidModel, "Clip's %s must be a scalar, has shape %v", name, t.Shape())
@@ -142,6 +157,14 @@ func elemClip(c *converter, n *onnxpb.Node) error {
 			// such bounds only ever mean "no bound" in practice.
 			attrs[name] = t.Float64s()[0]
 		}
+		if upper != "" {
+			mid := c.tmp()
+			if err := c.emit("clip", attrs, []string{x}, mid); err != nil {
+				return err
+			}
+			return c.emit("min", nil, []string{mid, upper}, c.out(0))
+		}
+		return c.emit("clip", attrs, []string{x}, c.out(0))
 	}
 	return c.emit("clip", attrs, []string{c.in(0)}, c.out(0))
 }
@@ -153,6 +176,9 @@ func elemCast(c *converter, n *onnxpb.Node) error {
 	}
 	if c.opset >= 19 {
 		c.ignore("saturate") // affects float8 targets only, which are refused below
+	}
+	if c.opset >= 24 {
+		c.ignore("round_mode") // affects float8e8m0 targets only, which are refused below
 	}
 	if !c.hasAttr("to") {
 		return c.errorf(ErrInvalidModel, "required attribute \"to\" is missing")
@@ -209,7 +235,7 @@ func elemDropout(c *converter, n *onnxpb.Node) error {
 	if mode := c.in(2); mode != "" {
 		t, ok := c.constant(mode)
 		if !ok {
-			return c.inputErrorf(2, ErrUnsupported, "training_mode must be known at import time "+
+			return c.notKnown(2, "training_mode must be known at import time "+
 				"(only inference, training_mode false, is supported)")
 		}
 		if t.DType() != tensor.Bool || t.NumElements() != 1 {

@@ -111,6 +111,13 @@ func TestElemClip(t *testing.T) {
 			[]elemVal{elemIn("x", elemOf(tensor.Int32, []int{3}, -5, 5, 0))},
 			[]*tensor.Tensor{elemOf(tensor.Int32, []int{3}, -2, 3, 0)}},
 		{"only-x", 13, []onnxpb.Node{n1("Clip")}, []elemVal{elemIn("x", x)}, []*tensor.Tensor{x}},
+		// Bounds given as graph inputs, known only at run time: max then min.
+		{"run-time-bounds", 11, []onnxpb.Node{clip3},
+			[]elemVal{elemIn("x", x), elemIn("lo", tensor.Scalar(float32(-1))), elemIn("hi", tensor.Scalar(float32(2)))},
+			[]*tensor.Tensor{elemF32([]int{3}, -1, 0.5, 2)}},
+		{"run-time-max-constant-min", 11, []onnxpb.Node{clip3},
+			[]elemVal{elemIn("x", x), elemInit("lo", tensor.Scalar(float32(0))), elemIn("hi", elemF32([]int{1}, 1))},
+			[]*tensor.Tensor{elemF32([]int{3}, 0, 0.5, 1)}},
 	})
 }
 
@@ -185,8 +192,8 @@ func TestElemUnaryErrors(t *testing.T) {
 			ErrUnsupported, "", `attribute "min" is not supported`},
 		{"Clip/input-in-opset10", 10, []onnxpb.Node{node("Clip", []string{"x", "lo"}, []string{"y"})},
 			[]elemVal{x, elemInit("lo", tensor.Scalar(float32(0)))}, ErrInvalidModel, "", "has 2 inputs"},
-		{"Clip/dynamic-min", 11, []onnxpb.Node{node("Clip", []string{"x", "lo"}, []string{"y"})},
-			[]elemVal{x, elemIn("lo", tensor.Scalar(float32(0)))}, ErrUnsupported, "lo", "known at import time"},
+		{"Clip/run-time-vector-min", 11, []onnxpb.Node{node("Clip", []string{"x", "lo"}, []string{"y"})},
+			[]elemVal{x, elemIn("lo", elemF32([]int{2}, 0, 1))}, ErrInvalidModel, "lo", "must be a one-element float32"},
 		{"Clip/vector-max", 11, []onnxpb.Node{node("Clip", []string{"x", "", "hi"}, []string{"y"})},
 			[]elemVal{x, elemInit("hi", elemF32([]int{2}, 1, 2))}, ErrInvalidModel, "hi", "must be a scalar"},
 		{"Clip/dtype-mismatch", 11, []onnxpb.Node{node("Clip", []string{"x", "lo"}, []string{"y"})},

@@ -26,7 +26,7 @@ import (
 const (
 	DefaultExportOpset = 17
 	MinExportOpset     = 17
-	MaxExportOpset     = MaxOpset
+	MaxExportOpset     = 21
 )
 
 // irVersions is the IR version ONNX released together with each opset; a
@@ -135,6 +135,9 @@ func exportModel(a *runtime.Artifact, opts ExportOptions, alias bool) (*onnxpb.M
 	}
 	if err := a.Validate(); err != nil {
 		return nil, exportArtifactError(a, err)
+	}
+	if a.IsTemplate() {
+		return exportTemplate(a)
 	}
 	x, err := newExporter(a, opset)
 	if err != nil {

@@ -42,7 +42,7 @@ func TestHostileModels(t *testing.T) {
 		{name: "opset too new", m: model(99, []onnxpb.Node{relu("x", "y")}, []onnxpb.ValueInfo{x}, []onnxpb.ValueInfo{tout("y")}),
 			kind: ErrUnsupported, msgSubstr: "opset 99"},
 		{name: "output defined twice", m: model(13, []onnxpb.Node{relu("x", "y"), relu("x", "y")}, []onnxpb.ValueInfo{x}, []onnxpb.ValueInfo{tout("y")}),
-			kind: ErrInvalidModel, node: "Relu_node", msgSubstr: "already defined"},
+			kind: ErrInvalidModel, node: "Relu_node", msgSubstr: "also defined by"},
 		{name: "graph output never defined", m: model(13, []onnxpb.Node{relu("x", "y")}, []onnxpb.ValueInfo{x}, []onnxpb.ValueInfo{tout("z")}),
 			kind: ErrInvalidModel, input: "z"},
 		{name: "negative input dim", m: model(13, []onnxpb.Node{relu("x", "y")}, []onnxpb.ValueInfo{tin("x", onnxpb.Float, 2, -3)}, []onnxpb.ValueInfo{tout("y")}),

@@ -221,7 +221,7 @@ func nnSoftmax(op string) mapper {
 		flat, back, ok := nnSoftmaxShapes(t, axis)
 		if !ok {
 			return c.inputErrorf(0, ErrUnsupported, "%s before opset 13 at axis %d: the symbolic dims (?) of %s cannot be "+
-				"flattened to 2-D and restored by reshapes; bind them with Options.Dims", c.node.OpType, axis, nnDimString(t))
+				"flattened to 2-D and restored by reshapes: %w", c.node.OpType, axis, nnDimString(t), errNeedsDims)
 		}
 		x2, y2 := c.tmp(), c.tmp()
 		if err := c.emit("reshape", ops.Attrs{"shape": flat}, []string{x}, x2); err != nil {

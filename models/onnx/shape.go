@@ -189,8 +189,7 @@ func shapeReshapeTo(c *converter, x, y string, outA, outB tensor.Shape, same []b
 		return nil
 	}
 	return c.errorf(ErrUnsupported, "reshaping %s to %s cannot be expressed for every size of the symbolic "+
-		"dimensions (more than one symbolic dim moves); bind them with Options.Dims",
-		shapeDims(xt.a, xt.b), shapeDims(outA, outB))
+		"dimensions (more than one symbolic dim moves): %w", shapeDims(xt.a, xt.b), shapeDims(outA, outB), errNeedsDims)
 }
 
 // shapeReshape maps Reshape (opset 5+: the target shape is input 1 and
@@ -469,7 +468,7 @@ func shapeShape(c *converter, n *onnxpb.Node) error {
 	for i := start; i < end; i++ {
 		if xt.dynamic(i) {
 			return c.inputErrorf(0, ErrUnsupported, "Shape of %s: dimension %d is symbolic (only static dims can "+
-				"be folded; bind the symbolic dims with Options.Dims)", shapeDims(xt.a, xt.b), i)
+				"be folded): %w", shapeDims(xt.a, xt.b), i, errNeedsDims)
 		}
 		vals = append(vals, int64(xt.a[i]))
 	}
@@ -494,6 +493,6 @@ func shapeSize(c *converter, n *onnxpb.Node) error {
 		c.setConst(c.out(0), tensor.Scalar(int64(na)))
 		return nil
 	}
-	return c.inputErrorf(0, ErrUnsupported, "Size of %s depends on symbolic dimensions (bind them with Options.Dims)",
-		shapeDims(xt.a, xt.b))
+	return c.inputErrorf(0, ErrUnsupported, "Size of %s depends on symbolic dimensions: %w",
+		shapeDims(xt.a, xt.b), errNeedsDims)
 }

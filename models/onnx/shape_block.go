@@ -53,8 +53,8 @@ func shapeBlockArgs(c *converter, toSpace bool) (b int, err error) {
 			return nil
 		}
 		if xt.dynamic(dim) {
-			return c.inputErrorf(0, ErrUnsupported, "dimension %d of %s is symbolic; it must be a multiple of %d: "+
-				"bind it with Options.Dims", dim, shapeDims(xt.a, xt.b), by)
+			return c.inputErrorf(0, ErrUnsupported, "dimension %d of %s is symbolic; it must be a multiple of %d: %w",
+				dim, shapeDims(xt.a, xt.b), by, errNeedsDims)
 		}
 		return c.inputErrorf(0, ErrInvalidModel, "dimension %d of %v is not a multiple of %d", dim, xt.a, by)
 	}

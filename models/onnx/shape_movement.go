@@ -81,8 +81,8 @@ func shapeSplit(c *converter, n *onnxpb.Node) error {
 	if xt.dynamic(ax) && len(outs) > 2 && len(sizes) == 0 {
 		// Equal pieces of a symbolic dim do not exist for every probe size
 		// (1 cannot make 3 pieces of ceil(1/3) and a smaller last one).
-		return c.errorf(ErrUnsupported, "splitting symbolic dimension %d of %s into %d pieces; bind it with Options.Dims",
-			ax, shapeDims(xt.a, xt.b), len(outs))
+		return c.errorf(ErrUnsupported, "splitting symbolic dimension %d of %s into %d pieces: %w",
+			ax, shapeDims(xt.a, xt.b), len(outs), errNeedsDims)
 	}
 	attrs := ops.Attrs{"axis": axis}
 	switch {
@@ -93,7 +93,7 @@ func shapeSplit(c *converter, n *onnxpb.Node) error {
 			return c.errorf(ErrInvalidModel, "split has %d sizes for %d outputs", len(sizes), len(outs))
 		}
 		if xt.dynamic(ax) {
-			return c.errorf(ErrUnsupported, "split sizes %v along symbolic dimension %d of %s", sizes, ax, shapeDims(xt.a, xt.b))
+			return c.errorf(ErrUnsupported, "split sizes %v along symbolic dimension %d of %s: %w", sizes, ax, shapeDims(xt.a, xt.b), errNeedsDims)
 		}
 		attrs["split"] = sizes
 	case hasNum:
@@ -280,7 +280,7 @@ func shapePadValue(c *converter, i int) (float64, error) {
 	}
 	t, ok := c.constant(name)
 	if !ok {
-		return 0, c.inputErrorf(i, ErrUnsupported, "must be known at import time")
+		return 0, c.notKnown(i, "must be known at import time")
 	}
 	if t.NumElements() != 1 {
 		return 0, c.inputErrorf(i, ErrInvalidModel, "has shape %v, want a scalar", t.Shape())

@@ -364,14 +364,21 @@ func TestShapeSqueezeSymbolic(t *testing.T) {
 		got := shapeRunArt(t, art, shapeF(shapeIota(6), 3, 1, 2))
 		requireClose(t, got[0], shapeF(shapeIota(6), 3, 2))
 	})
-	t.Run("squeezing a symbolic dim binds it to 1", func(t *testing.T) {
+	t.Run("squeezing a symbolic dim makes a template", func(t *testing.T) {
+		// Valid only when N is 1: nothing is guessed at import; a run with
+		// N = 1 works, one with N = 2 is refused naming the op.
 		m := model(11, []onnxpb.Node{node("Squeeze", []string{"x"}, []string{"y"}, aInts("axes", 0))},
 			[]onnxpb.ValueInfo{shapeSymIn("x", onnxpb.Float, "N", 3)}, []onnxpb.ValueInfo{tout("y")})
 		art := shapeImport(t, m)
-		require.Contains(t, art.Metadata, "onnx_symbolic_dims")
-		require.False(t, art.Inputs[0].Dims[0].IsSymbolic())
+		require.True(t, art.IsTemplate())
+		require.Contains(t, art.Metadata["onnx_specialized"], "Squeeze of symbolic dimension 0")
+		require.True(t, art.Inputs[0].Dims[0].IsSymbolic())
 		got := shapeRunArt(t, art, shapeF([]float32{7, 8, 9}, 1, 3))
 		requireClose(t, got[0], shapeF([]float32{7, 8, 9}, 3))
+		_, err := runtime.Run(context.Background(), art, shapeF(shapeIota(6), 2, 3))
+		require.ErrorIs(t, err, runtime.ErrInvalidInput)
+		require.ErrorContains(t, err, "specializing for N=2;")
+		require.ErrorContains(t, err, "Squeeze")
 	})
 	t.Run("no axes with a symbolic dim", func(t *testing.T) {
 		m := model(13, []onnxpb.Node{node("Squeeze", []string{"x"}, []string{"y"})},

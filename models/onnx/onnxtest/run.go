@@ -46,6 +46,24 @@ type Result struct {
 // A dtype or shape that differs from the expected output is a failure. Run
 // never panics: a panic anywhere below it becomes a failure.
 func Run(ctx context.Context, c Case, backend string, tol Tolerance) (r Result) {
+	return RunWith(ctx, c, backend, Options{Tolerance: tol})
+}
+
+// Options configure RunWith.
+type Options struct {
+	Tolerance Tolerance
+	// Dims binds symbolic dimensions of the model's inputs by name, as
+	// onnx.Options.Dims does; a name the model does not have fails the test.
+	// Dimensions not bound here are bound from each data set's input files.
+	Dims map[string]int
+}
+
+// RunWith is Run with options. The model is imported with its symbolic
+// dimensions bound: from opt.Dims, then, for those left, from the shapes of
+// each data set's input files (one import per distinct binding), so a test
+// never depends on sizes guessed by the importer.
+func RunWith(ctx context.Context, c Case, backend string, opt Options) (r Result) {
+	tol := opt.Tolerance
 	r = Result{Case: c, Backend: backend}
 	defer func() {
 		if p := recover(); p != nil {
@@ -59,7 +77,8 @@ func Run(ctx context.Context, c Case, backend string, tol Tolerance) (r Result) 
 	if len(c.DataSets) == 0 {
 		return fail("no test data sets")
 	}
-	art, err := onnx.ImportFile(c.ModelPath, onnx.Options{})
+	// One import first: a model without symbolic dims (most) is imported once.
+	base, err := onnx.ImportFile(c.ModelPath, onnx.Options{Dims: opt.Dims})
 	if err != nil {
 		if why := nonTensorReason(c.ModelPath); why != "" {
 			r.Status, r.Reason = Skip, why
@@ -72,13 +91,16 @@ func Run(ctx context.Context, c Case, backend string, tol Tolerance) (r Result) 
 		return fail("%v", err)
 	}
 	defer rt.Close()
-	m, err := rt.Load(ctx, art)
-	if err != nil {
-		return fail("load: %v", err)
-	}
+	loaded := map[string]*runtime.Model{} // by binding
 	for _, ds := range c.DataSets {
 		set := filepath.Base(ds.Dir)
-		feed, skip, err := readValues(ds, ds.Inputs, "input", art.Inputs)
+		feed, skip, err := readValues(ds, ds.Inputs, "input", base.Inputs)
+		if err != nil || skip != "" {
+			// Say what of the model is not a tensor; a sequence's file is no TensorProto.
+			if why := nonTensorReason(c.ModelPath); why != "" {
+				skip = why
+			}
+		}
 		switch {
 		case skip != "":
 			r.Status, r.Reason = Skip, skip
@@ -86,6 +108,28 @@ func Run(ctx context.Context, c Case, backend string, tol Tolerance) (r Result) 
 		case err != nil:
 			return fail("%v", err)
 		}
+		bind, err := bindFromData(base.Inputs, feed)
+		if err != nil {
+			return fail("%s: %v", set, err)
+		}
+		key := fmt.Sprint(bind)
+		m := loaded[key]
+		if m == nil {
+			art := base
+			if len(bind) > 0 {
+				for k, v := range opt.Dims {
+					bind[k] = v
+				}
+				if art, err = onnx.ImportFile(c.ModelPath, onnx.Options{Dims: bind}); err != nil {
+					return fail("%v", err)
+				}
+			}
+			if m, err = rt.Load(ctx, art); err != nil {
+				return fail("load: %v", err)
+			}
+			loaded[key] = m
+		}
+		art := m.Artifact()
 		want, skip, err := readValues(ds, ds.Outputs, "output", art.Outputs)
 		switch {
 		case skip != "":
