@@ -1,13 +1,27 @@
 package xla
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
+	"github.com/backplane-ml/backplane/ops"
+	"github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
 )
+
+// checkCast refuses, on the pure-Go engine, a cast from a wider float to
+// bfloat16: GoMLX v0.26.0 converts by dropping the low 16 bits (truncation),
+// where ONNX and ref round to nearest even, so about half of such casts would
+// come out one bfloat16 ulp off. XLA rounds to nearest even.
+func checkCast(e *engine, _ *runtime.Node, in, out []ops.Type) error {
+	if e.name == GoMLXName && out[0].DType == tensor.BFloat16 && (in[0].DType == tensor.Float32 || in[0].DType == tensor.Float64) {
+		return fmt.Errorf("cast of %v to bfloat16: the gomlx engine truncates instead of rounding to nearest even", in[0].DType)
+	}
+	return nil
+}
 
 // Lowerings of the broadcasting elementwise ops and of clip, cast and
 // identity (ops/elementwise_binary.go).
@@ -43,6 +57,7 @@ func init() {
 	})
 	registerLowering("clip", lowerClip)
 	registerLowering("cast", lowerCast)
+	registerCheck("cast", checkCast)
 	registerLowering("identity", func(_ *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
 		return one(graph.Identity(in[0])), nil
 	})
