@@ -55,38 +55,15 @@ func register(opType string, m mapper) {
 	mappers[opType] = m
 }
 
-// fallbacks map ONNX op types by composition when no mapper onto a
-// dedicated catalog op is registered (see registerFallback).
-var fallbacks = map[string]mapper{}
-
-// registerFallback installs a mapper used only while no register call
-// claims opType: a composition of catalog ops that a dedicated catalog op,
-// once added, supersedes without a conflict at init.
-func registerFallback(opType string, m mapper) {
-	if _, dup := fallbacks[opType]; dup {
-		panic("onnx: duplicate fallback mapper for " + opType)
-	}
-	fallbacks[opType] = m
-}
-
-// lookupMapper returns the mapper of an ONNX op type, preferring a
-// registered one over a fallback.
+// lookupMapper returns the mapper of an ONNX op type.
 func lookupMapper(opType string) (mapper, bool) {
-	if m, ok := mappers[opType]; ok {
-		return m, true
-	}
-	m, ok := fallbacks[opType]
+	m, ok := mappers[opType]
 	return m, ok
 }
 
 // SupportedOps returns the ONNX op types the importer maps, sorted.
 func SupportedOps() []string {
 	names := slices.Collect(maps.Keys(mappers))
-	for op := range fallbacks {
-		if _, ok := mappers[op]; !ok {
-			names = append(names, op)
-		}
-	}
 	slices.Sort(names)
 	return names
 }
