@@ -20,9 +20,11 @@ unit:
 	# procPin, which the race detector cannot see; with this tag it takes a
 	# mutex the detector understands (without it, concurrent xla runs report
 	# races inside go-xla).
-	$(GO) test -race -tags race_mu -count=1 ./...
-	# Full-size zoo models, gomlx and xla (with make xla's plugin) vs ref: too slow under the race detector, so without it.
-	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/xla
+	$(GO) test -race -tags race_mu -count=1 -timeout 20m ./...
+	# Full-size zoo models, gomlx and xla (with make xla's plugin) vs ref, and
+	# the window ops on XLA with each lowering forced: too slow under the race
+	# detector, so without it.
+	$(GO) test -count=1 -run '^(TestZooParity|TestConformanceXLALowerings)$$' ./backends/xla
 	# Exported zoo models on ONNX Runtime vs ref (skips, saying why, without make ort).
 	$(GO) test -count=1 -run '^TestExportedZooOnORTMatchesRef$$' ./internal/zoobench
 	# The Core ML backend's bridge glue against the bridge's C test double (Linux only).
