@@ -21,8 +21,10 @@ unit:
 	# mutex the detector understands (without it, concurrent xla runs report
 	# races inside go-xla).
 	$(GO) test -race -tags race_mu -count=1 -timeout 30m ./...
-	# Full-size zoo models, gomlx and xla (with make xla's plugin) vs ref: too slow under the race detector, so without it.
-	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/xla
+	# Full-size zoo models, gomlx and xla (with make xla's plugin) vs ref, and
+	# the window ops on XLA with each lowering forced: too slow under the race
+	# detector, so without it.
+	$(GO) test -count=1 -run '^(TestZooParity|TestConformanceXLALowerings)$$' ./backends/xla
 	# Full-size zoo models, cpu vs ref, likewise without the race detector.
 	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/cpu
 	# Issue 15's attacks that compute or compile at full size: too slow under the race detector.

@@ -47,3 +47,15 @@ func ExampleNewXLA() {
 	}
 	fmt.Println("xla available")
 }
+
+// A backend on XLA that computes on one CPU, for a process that shares the
+// machine; Detail says which plugin it runs on. (Not run by go test: the
+// output depends on whether `make xla` has fetched the plugin.)
+func ExampleOptions_threads() {
+	b := xla.NewXLA(xla.Options{Threads: 1})
+	if err := b.Available(); err != nil {
+		fmt.Println("xla unavailable:", err)
+		return
+	}
+	fmt.Println(b.Detail()) // PJRT plugin …/pjrt_c_api_cpu_plugin.so, PJRT C API 0.81, threads: 1
+}

@@ -190,7 +190,13 @@ func TestConformanceNative(t *testing.T) {
 // with each lowering forced (TestConformance covers the chosen mix): every
 // window op through ConvGeneral and ReduceWindow, then every one by matrix
 // products and taps.
+//
+// It checks lowerings, not concurrency: under the race detector it skips,
+// and `make test` runs it in its non-race step.
 func TestConformanceXLALowerings(t *testing.T) {
+	if raceEnabled {
+		t.Skip("lowering checks only; make test runs them without the race detector")
+	}
 	for _, mode := range []struct {
 		name string
 		mode int
