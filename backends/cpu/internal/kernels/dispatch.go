@@ -16,7 +16,8 @@ type ISA struct {
 	// packed B panel.
 	MR, NR int
 
-	tile   func(p *gemmArgs, rows int) // one MR×NR tile, rows ≤ MR
+	tile   func(p *gemmArgs, rows int) // one MR×NR tile, rows ≤ MR, A packed
+	tileU  func(p *gemmArgs, rows int) // the same reading A in place (row stride LDA); nil: always pack
 	masked bool                        // tile honours gemmArgs.Mask (else partial panels go through a scratch tile)
 	// fullRowsOnly: the tile always stores MR rows (partial row tiles go
 	// through the scratch tile); goEpilogue: the tile only accumulates, Go

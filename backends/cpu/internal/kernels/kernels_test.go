@@ -78,7 +78,7 @@ func refAct(a Activation, x float64) float64 {
 
 func TestGemm(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{1, 1, 1}, {6, 32, 8}, {7, 33, 5}, {13, 17, 300}, {5, 70, 513}, {1, 100, 3}, {12, 64, 256}, {3, 5, 0}}
+	shapes := [][3]int{{7, 40, 1021} /* lda 1024: packed A */, {1, 1, 1}, {6, 32, 8}, {7, 33, 5}, {13, 17, 300}, {5, 70, 513}, {1, 100, 3}, {12, 64, 256}, {3, 5, 0}}
 	acts := []Activation{{}, {Kind: ActRelu}, {Kind: ActClip, A: 0, B: 6}, {Kind: ActSigmoid}, {Kind: ActSilu}, {Kind: ActGelu}, {Kind: ActHardSwish}}
 	for _, isa := range paths(t) {
 		for _, s := range shapes {
