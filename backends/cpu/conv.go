@@ -157,6 +157,7 @@ func (c *compiler) compileConv(n int) bool {
 			return wf[(gi*s.Mg+m)*K+(ci*s.kh+ky)*s.kw+kx]
 		})
 	}
+	c.pl.maxTaps = max(c.pl.maxTaps, s.kh*s.kw)
 	s.direct = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && g.Pads[2] == 0 && g.Pads[3] == 0
 	rows := s.N * s.OH * s.OW
 	panels := s.packed[0].Panels()
@@ -235,12 +236,61 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 			s.isa.Gemm(rs.scratch[slot], in[r0*s.C+gi*s.Cg:], s.C, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
 			continue
 		}
-		// im2col straight into the kernels' packed A: no column matrix.
 		pk := &rs.packers[slot]
-		pk.s, pk.in, pk.gi, pk.r0 = s, in, gi, r0
-		s.isa.GemmPacked(rs.scratch[slot], pk, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
+		pk.s, pk.in, pk.gi = s, in, gi
+		if !s.isa.InPlace() {
+			// im2col straight into the kernels' packed A: no column matrix.
+			pk.r0 = r0
+			s.isa.GemmPacked(rs.scratch[slot], pk, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
+			pk.in = nil
+			continue
+		}
+		// Indirect convolution: a tile of output pixels in one output row and
+		// clear of the padding reads each tap's input pixels in place (evenly
+		// spaced in NHWC); other tiles are packed.
+		segs := rs.segs[slot][:s.kh*s.kw]
+		MR := s.isa.MR
+		for t0 := r0; t0 < r1; t0 += MR {
+			rows := min(MR, r1-t0)
+			ox := t0 % s.OW
+			oy := (t0 / s.OW) % s.OH
+			b := t0 / (s.OW * s.OH)
+			ep.Residual = nil
+			if res != nil {
+				ep.Residual = res[t0*s.M+gi*s.Mg:]
+			}
+			c := out[t0*s.M+gi*s.Mg:]
+			if s.inside(oy, ox, rows) {
+				for ky := 0; ky < s.kh; ky++ {
+					iy := oy*s.sh - s.pt + ky*s.dh
+					for kx := 0; kx < s.kw; kx++ {
+						ix := ox*s.sw - s.pl + kx*s.dw
+						t := ky*s.kw + kx
+						segs[t] = kernels.Segment{A: in, Off: ((b*s.H+iy)*s.W+ix)*s.C + gi*s.Cg, LDA: s.sw * s.C, K0: t * s.Cg, K: s.Cg}
+					}
+				}
+				s.isa.GemmSegments(rs.scratch[slot], segs, rows, s.packed[gi], c, s.M, &ep, p0, p1)
+				continue
+			}
+			pk.r0 = t0
+			s.isa.GemmPacked(rs.scratch[slot], pk, s.packed[gi], c, s.M, &ep, 0, rows, p0, p1)
+		}
+		for i := range segs {
+			segs[i].A = nil
+		}
 		pk.in = nil
 	}
+}
+
+// inside reports whether output pixels ox … ox+rows−1 of row oy are in one
+// output row and every tap of each reads inside the input (no padding).
+func (s *convStep) inside(oy, ox, rows int) bool {
+	if ox+rows > s.OW {
+		return false
+	}
+	iy0, iy1 := oy*s.sh-s.pt, oy*s.sh-s.pt+(s.kh-1)*s.dh
+	ix0, ix1 := ox*s.sw-s.pl, (ox+rows-1)*s.sw-s.pl+(s.kw-1)*s.dw
+	return iy0 >= 0 && iy1 < s.H && ix0 >= 0 && ix1 < s.W
 }
 
 // convPacker packs blocks of a convolution's im2col matrix (rows: output
