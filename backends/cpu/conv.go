@@ -238,7 +238,7 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 		}
 		pk := &rs.packers[slot]
 		pk.s, pk.in, pk.gi = s, in, gi
-		if !s.isa.InPlace() {
+		if !s.isa.InPlace() || s.Cg < minSegmentK {
 			// im2col straight into the kernels' packed A: no column matrix.
 			pk.r0 = r0
 			s.isa.GemmPacked(rs.scratch[slot], pk, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
@@ -281,6 +281,11 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 		pk.in = nil
 	}
 }
+
+// minSegmentK is the fewest channels per group for which a tap is read in
+// place: below it (an RGB stem) one micro-kernel call per tap costs more
+// than packing the whole im2col row once.
+const minSegmentK = 16
 
 // inside reports whether output pixels ox … ox+rows−1 of row oy are in one
 // output row and every tap of each reads inside the input (no padding).
