@@ -73,6 +73,7 @@ func (c *compiler) compileConv(n int) bool {
 		sh: g.Strides[0], sw: g.Strides[1], dh: g.Dilations[0], dw: g.Dilations[1], pt: g.Pads[0], pl: g.Pads[1],
 		G: g.Group, isa: c.pl.p.isa, res: -1}
 	s.Cg, s.Mg = s.C/s.G, s.M/s.G
+	s.isa = c.pl.p.isa.ForWidth(s.Mg)
 	f := c.fuseAfter(nd.Outputs[0], true, s.M)
 	// Weights and bias with batch_norm folded in (float64, rounded once).
 	wd := tensor.MustView[float32](w)
@@ -158,6 +159,14 @@ func (c *compiler) compileConv(n int) bool {
 		})
 	}
 	c.pl.maxTaps = max(c.pl.maxTaps, s.kh*s.kw)
+	pb, pr := g.Pads[2], g.Pads[3]
+	if s.isa.InPlace() && s.Cg >= minSegmentK && s.pt+s.pl+pb+pr > 0 {
+		// Indirect convolution over a zero-bordered copy of the input: every
+		// tile inside an output row then reads its taps in place.
+		padded := c.arena(x+"·padded", tensor.Shape{s.N, s.C, s.H + s.pt + pb, s.W + s.pl + pr}, true)
+		c.emit(&padStep{src: s.in, dst: padded, N: s.N, H: s.H, W: s.W, C: s.C, pt: s.pt, pb: pb, pl: s.pl, pr: pr})
+		s.in, s.H, s.W, s.pt, s.pl = padded, s.H+s.pt+pb, s.W+s.pl+pr, 0, 0
+	}
 	s.direct = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && g.Pads[2] == 0 && g.Pads[3] == 0
 	rows := s.N * s.OH * s.OW
 	panels := s.packed[0].Panels()
@@ -250,9 +259,9 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 		// spaced in NHWC); other tiles are packed.
 		segs := rs.segs[slot][:s.kh*s.kw]
 		MR := s.isa.MR
-		for t0 := r0; t0 < r1; t0 += MR {
-			rows := min(MR, r1-t0)
+		for t0, rows := r0, 0; t0 < r1; t0 += rows {
 			ox := t0 % s.OW
+			rows = min(MR, r1-t0, s.OW-ox) // tiles never cross an output row
 			oy := (t0 / s.OW) % s.OH
 			b := t0 / (s.OW * s.OH)
 			ep.Residual = nil
@@ -377,6 +386,35 @@ func (s *repeatChannelsStep) run(_ *plan, rs *runState) error {
 			for i := range o {
 				o[i] = v
 			}
+		}
+	}
+	return nil
+}
+
+// padStep copies an NHWC value into the middle of a zero-bordered one.
+type padStep struct {
+	src, dst       int
+	N, H, W, C     int
+	pt, pb, pl, pr int
+}
+
+func (s *padStep) node() *bpruntime.Node { return nil }
+func (s *padStep) reads() []int          { return []int{s.src} }
+func (s *padStep) writes() []int         { return []int{s.dst} }
+
+func (s *padStep) run(_ *plan, rs *runState) error {
+	src, dst := rs.f32[s.src], rs.f32[s.dst]
+	W2, H2 := s.W+s.pl+s.pr, s.H+s.pt+s.pb
+	row := s.W * s.C
+	for b := 0; b < s.N; b++ {
+		img := dst[b*H2*W2*s.C : (b+1)*H2*W2*s.C]
+		clear(img[:s.pt*W2*s.C])
+		clear(img[(s.pt+s.H)*W2*s.C:])
+		for y := 0; y < s.H; y++ {
+			d := img[((s.pt+y)*W2)*s.C : ((s.pt+y+1)*W2)*s.C]
+			clear(d[:s.pl*s.C])
+			copy(d[s.pl*s.C:], src[(b*s.H+y)*row:(b*s.H+y+1)*row])
+			clear(d[(s.pl+s.W)*s.C:])
 		}
 	}
 	return nil

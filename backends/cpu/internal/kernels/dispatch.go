@@ -95,3 +95,15 @@ func names(isas []*ISA) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// ForWidth returns the ISA to use for a GEMM whose output has n columns:
+// isa itself, or for n ≤ 16 on AVX-512 the AVX2 kernels, whose 16-wide
+// panels waste no lanes where a 32-wide panel would be half empty.
+func (isa *ISA) ForWidth(n int) *ISA {
+	if isa.Name == "avx512" && n <= 16 {
+		if narrow, err := ByName("avx2"); err == nil {
+			return narrow
+		}
+	}
+	return isa
+}
