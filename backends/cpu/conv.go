@@ -160,7 +160,7 @@ func (c *compiler) compileConv(n int) bool {
 	}
 	c.pl.maxTaps = max(c.pl.maxTaps, s.kh*s.kw)
 	pb, pr := g.Pads[2], g.Pads[3]
-	if s.isa.InPlace() && s.Cg >= minSegmentK && s.pt+s.pl+pb+pr > 0 {
+	if s.isa.InPlace() && s.segmentK() >= minSegmentK && s.pt+s.pl+pb+pr > 0 {
 		// Indirect convolution over a zero-bordered copy of the input: every
 		// tile inside an output row then reads its taps in place.
 		padded := c.arena(x+"·padded", tensor.Shape{s.N, s.C, s.H + s.pt + pb, s.W + s.pl + pr}, true)
@@ -247,7 +247,7 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 		}
 		pk := &rs.packers[slot]
 		pk.s, pk.in, pk.gi = s, in, gi
-		if !s.isa.InPlace() || s.Cg < minSegmentK {
+		if !s.isa.InPlace() || s.segmentK() < minSegmentK {
 			// im2col straight into the kernels' packed A: no column matrix.
 			pk.r0 = r0
 			s.isa.GemmPacked(rs.scratch[slot], pk, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
@@ -270,15 +270,25 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 			}
 			c := out[t0*s.M+gi*s.Mg:]
 			if s.inside(oy, ox, rows) {
+				n := 0
 				for ky := 0; ky < s.kh; ky++ {
 					iy := oy*s.sh - s.pt + ky*s.dh
+					if s.rowSegments() {
+						// One group, no dilation: a kernel row's taps are kw·C
+						// contiguous floats, matching B's (ky, kx, ci) order.
+						ix := ox*s.sw - s.pl
+						segs[n] = kernels.Segment{A: in, Off: ((b*s.H+iy)*s.W + ix) * s.C, LDA: s.sw * s.C, K0: ky * s.kw * s.C, K: s.kw * s.C}
+						n++
+						continue
+					}
 					for kx := 0; kx < s.kw; kx++ {
 						ix := ox*s.sw - s.pl + kx*s.dw
 						t := ky*s.kw + kx
-						segs[t] = kernels.Segment{A: in, Off: ((b*s.H+iy)*s.W+ix)*s.C + gi*s.Cg, LDA: s.sw * s.C, K0: t * s.Cg, K: s.Cg}
+						segs[n] = kernels.Segment{A: in, Off: ((b*s.H+iy)*s.W+ix)*s.C + gi*s.Cg, LDA: s.sw * s.C, K0: t * s.Cg, K: s.Cg}
+						n++
 					}
 				}
-				s.isa.GemmSegments(rs.scratch[slot], segs, rows, s.packed[gi], c, s.M, &ep, p0, p1)
+				s.isa.GemmSegments(rs.scratch[slot], segs[:n], rows, s.packed[gi], c, s.M, &ep, p0, p1)
 				continue
 			}
 			pk.r0 = t0
@@ -291,10 +301,21 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 	}
 }
 
-// minSegmentK is the fewest channels per group for which a tap is read in
-// place: below it (an RGB stem) one micro-kernel call per tap costs more
-// than packing the whole im2col row once.
+// minSegmentK is the shortest run of K read in place: below it one
+// micro-kernel call per run costs more than packing the im2col row once.
 const minSegmentK = 16
+
+// rowSegments: one group and no horizontal dilation, so each kernel row's
+// taps are one contiguous run of kw·C floats in NHWC.
+func (s *convStep) rowSegments() bool { return s.G == 1 && s.dw == 1 }
+
+// segmentK is the run of K one in-place segment covers.
+func (s *convStep) segmentK() int {
+	if s.rowSegments() {
+		return s.kw * s.C
+	}
+	return s.Cg
+}
 
 // inside reports whether output pixels ox … ox+rows−1 of row oy are in one
 // output row and every tap of each reads inside the input (no padding).
