@@ -303,7 +303,7 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 
 // minSegmentK is the shortest run of K read in place: below it one
 // micro-kernel call per run costs more than packing the im2col row once.
-const minSegmentK = 16
+const minSegmentK = 8
 
 // rowSegments: one group and no horizontal dilation, so each kernel row's
 // taps are one contiguous run of kw·C floats in NHWC.
