@@ -43,7 +43,7 @@ func (c *compiler) compileMatmul(n int) bool {
 		return false
 	}
 	K, N := w.Shape()[0], w.Shape()[1]
-	s := &gemmStep{n: nd, K: K, N: N, isa: c.pl.p.isa, res: -1}
+	s := &gemmStep{n: nd, K: K, N: N, isa: c.pl.p.isa.ForWidth(N), res: -1}
 	s.M = at.Shape.NumElements() / max(K, 1)
 	if K == 0 {
 		s.M = at.Shape.NumElements() // unreachable for a non-empty a: kept for safety

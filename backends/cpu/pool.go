@@ -31,6 +31,26 @@ type job struct {
 	next  atomic.Int64
 	slots atomic.Int32 // next scratch slot for a joining helper
 	wg    sync.WaitGroup
+
+	mu    sync.Mutex
+	crash any // the first panic of a part, re-raised on the caller's goroutine
+}
+
+// helpSafe is help with a panic kept for the caller instead of killing
+// the process from a worker goroutine (the runtime recovers panics only
+// on the goroutine that called Run).
+func (j *job) helpSafe(slot int) {
+	defer func() {
+		if r := recover(); r != nil {
+			j.mu.Lock()
+			if j.crash == nil {
+				j.crash = r
+			}
+			j.mu.Unlock()
+			j.next.Store(int64(j.n)) // stop handing out parts
+		}
+	}()
+	j.help(slot)
 }
 
 func newWorkerPool(threads int) *workerPool {
@@ -45,7 +65,7 @@ func (p *workerPool) work() {
 	for {
 		select {
 		case j := <-p.jobs:
-			j.help(int(j.slots.Add(1)))
+			j.helpSafe(int(j.slots.Add(1)))
 			j.wg.Done()
 		case <-p.stop:
 			return
@@ -91,7 +111,11 @@ func (p *workerPool) parallel(rs *runState, t tiler, n, want int) {
 			j.wg.Done()
 		}
 	}
-	j.help(0)
-	j.wg.Wait()
+	j.helpSafe(0)
+	j.wg.Wait() // no helper touches the run state after this
 	j.t, j.rs = nil, nil
+	if r := j.crash; r != nil {
+		j.crash = nil
+		panic(r)
+	}
 }

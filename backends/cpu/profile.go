@@ -85,10 +85,15 @@ func stepKind(s step) string {
 			return fmt.Sprintf("conv depthwise %dx%d", s.kh, s.kw)
 		case s.direct:
 			return "conv 1x1 (direct GEMM)"
-		case s.G > 1:
-			return fmt.Sprintf("conv grouped %dx%d (im2col)", s.kh, s.kw)
 		}
-		return fmt.Sprintf("conv %dx%d (im2col GEMM)", s.kh, s.kw)
+		alg := "im2col-packed GEMM"
+		if s.isa.InPlace() && s.segmentK() >= minSegmentK {
+			alg = "indirect GEMM"
+		}
+		if s.G > 1 {
+			return fmt.Sprintf("conv grouped %dx%d s%d (%s)", s.kh, s.kw, s.sh, alg)
+		}
+		return fmt.Sprintf("conv %dx%d s%d (%s)", s.kh, s.kw, s.sh, alg)
 	case *gemmStep:
 		return "matmul (packed weights)"
 	case *batchedMatmulStep:

@@ -71,10 +71,10 @@ func TestRunSavedArtifact(t *testing.T) {
 	require.Contains(t, out, "output probs")
 	require.Contains(t, out, "float32[3 2]")
 	require.Contains(t, out, "2 runs: p50")
-	// The runtime picks the most preferred backend that can run it (gomlx here, xla with a plugin).
-	require.Regexp(t, `served by (xla|cpu|gomlx) \(2\); 0 with fallbacks`, out)
+	// The runtime picks the most preferred backend that can run it (cpu here, xla with a plugin).
+	require.Regexp(t, `served by (xla|cpu) \(2\); 0 with fallbacks`, out)
 	require.Contains(t, out, "static preference: 2 of the 20 samples every backend needs before ranking")
-	require.Regexp(t, `mlp-4-3-2\s+(xla|gomlx)\s+2\s+2\s+-`, out) // telemetry row: 2 runs, 2 ok, no failures
+	require.Regexp(t, `mlp-4-3-2\s+(xla|cpu)\s+2\s+2\s+-`, out) // telemetry row: 2 runs, 2 ok, no failures
 	probs, err := npy.ReadFile(filepath.Join(dir, "probs.npy"))
 	require.NoError(t, err)
 	// Softmax rows sum to one.

@@ -16,7 +16,8 @@ type ISA struct {
 	// packed B panel.
 	MR, NR int
 
-	tile   func(p *gemmArgs, rows int) // one MR×NR tile, rows ≤ MR
+	tile   func(p *gemmArgs, rows int) // one MR×NR tile, rows ≤ MR, A packed
+	tileU  func(p *gemmArgs, rows int) // the same reading A in place (row stride LDA); nil: always pack
 	masked bool                        // tile honours gemmArgs.Mask (else partial panels go through a scratch tile)
 	// fullRowsOnly: the tile always stores MR rows (partial row tiles go
 	// through the scratch tile); goEpilogue: the tile only accumulates, Go
@@ -93,4 +94,16 @@ func names(isas []*ISA) string {
 		s[i] = isa.Name
 	}
 	return strings.Join(s, ", ")
+}
+
+// ForWidth returns the ISA to use for a GEMM whose output has n columns:
+// isa itself, or for n ≤ 16 on AVX-512 the AVX2 kernels, whose 16-wide
+// panels waste no lanes where a 32-wide panel would be half empty.
+func (isa *ISA) ForWidth(n int) *ISA {
+	if isa.Name == "avx512" && n <= 16 {
+		if narrow, err := ByName("avx2"); err == nil {
+			return narrow
+		}
+	}
+	return isa
 }

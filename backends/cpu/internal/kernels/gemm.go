@@ -118,6 +118,9 @@ func (isa *ISA) GemmPacked(sc *Scratch, pk APacker, b *PackedB, c []float32, ldc
 
 func (isa *ISA) gemm(sc *Scratch, a []float32, lda int, pk APacker, b *PackedB, c []float32, ldc int, ep *Epilogue, rowLo, rowHi, panelLo, panelHi int) {
 	K, N, NR := b.K, b.N, isa.NR
+	// Read A in place (as MLAS does) unless its row stride is a multiple of
+	// 4 KiB, where the six rows of a tile share L1 sets: then pack it.
+	inPlace := pk == nil && isa.tileU != nil && lda%1024 != 0
 	lastCol := min(panelHi*NR, N) - 1
 	_ = c[(rowHi-1)*ldc+lastCol]
 	if ep != nil && ep.Residual != nil {
@@ -149,7 +152,7 @@ func (isa *ISA) gemm(sc *Scratch, a []float32, lda int, pk APacker, b *PackedB, 
 			for ib := rowLo; ib < rowHi; ib += MC {
 				ie := min(ib+MC, rowHi)
 				switch {
-				case kc == 0:
+				case kc == 0, inPlace:
 				case pk != nil:
 					pk.PackA(packed, ib, ie, k0, kc, MR)
 				default:
@@ -163,7 +166,10 @@ func (isa *ISA) gemm(sc *Scratch, a []float32, lda int, pk APacker, b *PackedB, 
 						rows := min(isa.MR, ie-i)
 						full := fullCols && (rows == isa.MR || !isa.fullRowsOnly)
 						args.K = kc
-						if K > 0 {
+						if K > 0 && inPlace {
+							args.A = &a[i*lda+k0]
+							args.B = &b.Data[j*K*NR+k0*NR]
+						} else if K > 0 {
 							args.A = &packed[(i-ib)*kc]
 							args.B = &b.Data[j*K*NR+k0*NR]
 						} else {
@@ -201,7 +207,11 @@ func (isa *ISA) gemm(sc *Scratch, a []float32, lda int, pk APacker, b *PackedB, 
 								args.Min, args.Max = lo, hi
 							}
 						}
-						isa.tile(args, rows)
+						if inPlace {
+							isa.tileU(args, rows)
+						} else {
+							isa.tile(args, rows)
+						}
 						args.Bias, args.R = nil, nil
 						if !full || (last && ep != nil && isa.goEpilogue) {
 							for r := 0; r < rows; r++ {

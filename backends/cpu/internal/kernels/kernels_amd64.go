@@ -64,6 +64,66 @@ func gemmAVX2x16r5(p *[12]uint64)
 //go:noescape
 func gemmAVX2x16r6(p *[12]uint64)
 
+// gemmAVX512x32u1 computes a 1×32 tile of C (see gemmArgs).
+//
+//go:noescape
+func gemmAVX512x32u1(p *[12]uint64)
+
+// gemmAVX512x32u2 computes a 2×32 tile of C (see gemmArgs).
+//
+//go:noescape
+func gemmAVX512x32u2(p *[12]uint64)
+
+// gemmAVX512x32u3 computes a 3×32 tile of C (see gemmArgs).
+//
+//go:noescape
+func gemmAVX512x32u3(p *[12]uint64)
+
+// gemmAVX512x32u4 computes a 4×32 tile of C (see gemmArgs).
+//
+//go:noescape
+func gemmAVX512x32u4(p *[12]uint64)
+
+// gemmAVX512x32u5 computes a 5×32 tile of C (see gemmArgs).
+//
+//go:noescape
+func gemmAVX512x32u5(p *[12]uint64)
+
+// gemmAVX512x32u6 computes a 6×32 tile of C (see gemmArgs).
+//
+//go:noescape
+func gemmAVX512x32u6(p *[12]uint64)
+
+// gemmAVX2x16u1 computes a 1×16 tile of C (see gemmArgs).
+//
+//go:noescape
+func gemmAVX2x16u1(p *[12]uint64)
+
+// gemmAVX2x16u2 computes a 2×16 tile of C (see gemmArgs).
+//
+//go:noescape
+func gemmAVX2x16u2(p *[12]uint64)
+
+// gemmAVX2x16u3 computes a 3×16 tile of C (see gemmArgs).
+//
+//go:noescape
+func gemmAVX2x16u3(p *[12]uint64)
+
+// gemmAVX2x16u4 computes a 4×16 tile of C (see gemmArgs).
+//
+//go:noescape
+func gemmAVX2x16u4(p *[12]uint64)
+
+// gemmAVX2x16u5 computes a 5×16 tile of C (see gemmArgs).
+//
+//go:noescape
+func gemmAVX2x16u5(p *[12]uint64)
+
+// gemmAVX2x16u6 computes a 6×16 tile of C (see gemmArgs).
+//
+//go:noescape
+func gemmAVX2x16u6(p *[12]uint64)
+
 // geluAVX512 applies gelu in place to n floats, n a multiple of the vector width.
 //
 //go:noescape

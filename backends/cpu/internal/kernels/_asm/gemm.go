@@ -41,7 +41,7 @@ const (
 // of C from `rows` rows of A (row stride LDA bytes, K consecutive floats
 // each) and a packed B panel (K rows of vecs·lanes floats), then applying
 // the output step selected by Flags.
-func gemmKernel(name string, rows, vecs int, zmm bool) {
+func gemmKernel(name string, rows, vecs int, zmm, packed bool) {
 	TEXT(name, NOSPLIT, "func(p *[12]uint64)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes a %d×%d tile of C (see gemmArgs).", name, rows, vecs*lanes(zmm)))
@@ -54,10 +54,23 @@ func gemmKernel(name string, rows, vecs int, zmm bool) {
 	}
 	width := 4 * lanes(zmm)
 
-	// A is packed: step k holds the tile's rows at A + k·24 + r·4 (MR = 6
+	// Packed A: step k holds the tile's rows at A + k·24 + r·4 (MR = 6
 	// floats per step whatever rows is), so the loads are sequential.
+	// Unpacked A: row r at A + r·LDA, k consecutive floats (a0 and a3 =
+	// a0 + 3·LDA address the six rows with scaled indexes).
 	a0 := GP64()
 	MOVQ(p.Offset(offA), a0)
+	var a3, lda GPVirtual
+	if !packed {
+		a3, lda = GP64(), GP64()
+		MOVQ(p.Offset(offLDA), lda)
+		LEAQ(Mem{Base: a0, Index: lda, Scale: 2}, a3)
+		ADDQ(lda, a3)
+	}
+	aStep := 4 * packedMR // bytes of A per step of k
+	if !packed {
+		aStep = 4
+	}
 	b, k := GP64(), GP64()
 	MOVQ(p.Offset(offB), b)
 	MOVQ(p.Offset(offK), k)
@@ -70,7 +83,30 @@ func gemmKernel(name string, rows, vecs int, zmm bool) {
 			VXORPS(acc[r][v], acc[r][v], acc[r][v])
 		}
 	}
-	rowA := func(r int) Mem { return Mem{Base: a0, Disp: 4 * r} }
+	rowA := func(r int) Mem {
+		if packed {
+			return Mem{Base: a0, Disp: 4 * r}
+		}
+		switch r {
+		case 0:
+			return Mem{Base: a0}
+		case 1:
+			return Mem{Base: a0, Index: lda, Scale: 1}
+		case 2:
+			return Mem{Base: a0, Index: lda, Scale: 2}
+		case 3:
+			return Mem{Base: a3}
+		case 4:
+			return Mem{Base: a3, Index: lda, Scale: 1}
+		}
+		return Mem{Base: a3, Index: lda, Scale: 2}
+	}
+	advanceA := func(bytes int) {
+		ADDQ(U32(bytes), a0)
+		if !packed && rows > 3 {
+			ADDQ(U32(bytes), a3)
+		}
+	}
 
 	Comment("The K loop: one rank-1 update of the tile per step.")
 	TESTQ(k, k)
@@ -111,9 +147,9 @@ func gemmKernel(name string, rows, vecs int, zmm bool) {
 	JZ(LabelRef(name + "_tail"))
 	Label(name + "_loop4")
 	for u := 0; u < unroll; u++ {
-		step(u*4*packedMR, u*vecs*width)
+		step(u*aStep, u*vecs*width)
 	}
-	ADDQ(U32(unroll*4*packedMR), a0)
+	advanceA(unroll * aStep)
 	ADDQ(U32(unroll*vecs*width), b)
 	DECQ(k4)
 	JNZ(LabelRef(name + "_loop4"))
@@ -122,7 +158,7 @@ func gemmKernel(name string, rows, vecs int, zmm bool) {
 	JZ(LabelRef(name + "_epilogue"))
 	Label(name + "_loop")
 	step(0, 0)
-	ADDQ(U8(4*packedMR), a0)
+	advanceA(aStep)
 	ADDQ(U32(vecs*width), b)
 	DECQ(k)
 	JNZ(LabelRef(name + "_loop"))

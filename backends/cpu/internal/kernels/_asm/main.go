@@ -12,11 +12,15 @@ import (
 
 func main() {
 	ConstraintExpr("amd64,gc,!purego")
-	for rows := 1; rows <= 6; rows++ {
-		gemmKernel(fmtName("gemmAVX512x32r", rows), rows, 2, true)
-	}
-	for rows := 1; rows <= 6; rows++ {
-		gemmKernel(fmtName("gemmAVX2x16r", rows), rows, 2, false)
+	// Packed A (…r<rows>) and A read in place with a row stride (…u<rows>).
+	for _, packed := range []bool{true, false} {
+		suffix := map[bool]string{true: "r", false: "u"}[packed]
+		for rows := 1; rows <= 6; rows++ {
+			gemmKernel(fmtName("gemmAVX512x32"+suffix, rows), rows, 2, true, packed)
+		}
+		for rows := 1; rows <= 6; rows++ {
+			gemmKernel(fmtName("gemmAVX2x16"+suffix, rows), rows, 2, false, packed)
+		}
 	}
 	declareActTable()
 	actKernel("geluAVX512", "gelu", true)
