@@ -26,7 +26,8 @@ func rnnModel(t *testing.T, seq int, attrs ops.Attrs) *runtime.Artifact {
 	return a
 }
 
-// A sequence_lens value outside [0, seq] fails the run naming the node, as in ref.
+// A sequence_lens value outside [0, seq] fails the run naming the node, as in
+// ref: an error of the request's data (ModeInputData), not of the backend.
 func TestRecurrentBadSequenceLens(t *testing.T) {
 	a := rnnModel(t, 2, ops.Attrs{"activations": "relu"})
 	p, err := NewGoMLX(Options{}).Prepare(context.Background(), a)
@@ -42,7 +43,7 @@ func TestRecurrentBadSequenceLens(t *testing.T) {
 		_, err = p.Run(context.Background(), []*tensor.Tensor{x, tensor.MustFromSlice(lens, 2)})
 		var e *runtime.Error
 		require.ErrorAs(t, err, &e)
-		require.Equal(t, runtime.ModeRuntime, e.Mode)
+		require.Equal(t, runtime.ModeInputData, e.Mode)
 		require.Equal(t, "the-rnn", e.Node)
 		require.Contains(t, err.Error(), "sequence_lens")
 	}
