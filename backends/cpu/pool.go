@@ -54,7 +54,10 @@ func (j *job) helpSafe(slot int) {
 }
 
 func newWorkerPool(threads int) *workerPool {
-	p := &workerPool{threads: threads, jobs: make(chan *job), stop: make(chan struct{})}
+	// Buffered: a posted part is taken by the next worker to come free, even
+	// one still returning from the previous step (an unbuffered send would
+	// find it not yet waiting and leave the step to the caller alone).
+	p := &workerPool{threads: threads, jobs: make(chan *job, 4*threads), stop: make(chan struct{})}
 	for range threads - 1 {
 		go p.work()
 	}
@@ -87,8 +90,9 @@ func (j *job) help(slot int) {
 }
 
 // parallel runs t's n parts on up to want threads (the caller included),
-// handing out grain parts at a time. Helpers join only if idle: a busy pool
-// (another Run in flight) never makes this step wait for it.
+// handing out grain parts at a time. The caller works too; a helper that
+// picks the job up after the parts ran out just signs off, so a pool busy
+// with another Run delays this step by at most one part of that Run.
 func (p *workerPool) parallel(rs *runState, t tiler, n, want int) {
 	if n <= 0 {
 		return
