@@ -71,6 +71,15 @@ func (b *Backend) Kernels() string {
 	return b.isa.Name
 }
 
+// Detail says which kernel path runs and how many threads a run uses by
+// default, for `backplane backends`.
+func (b *Backend) Detail() string {
+	if b.isa == nil {
+		return ""
+	}
+	return fmt.Sprintf("kernels %s (%s forces one), %d threads per run by default", b.isa.Name, kernels.EnvVar, b.threads(context.Background()))
+}
+
 // Available is nil unless a forced kernel path does not exist here.
 func (b *Backend) Available() error { return b.err }
 

@@ -40,3 +40,9 @@ func TestThreadsFromOptionsThenRuntimeSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestDetailNamesKernelsAndThreads(t *testing.T) {
+	b := New(Options{Threads: 3})
+	require.Contains(t, b.Detail(), "kernels "+b.Kernels())
+	require.Contains(t, b.Detail(), "3 threads per run")
+}
