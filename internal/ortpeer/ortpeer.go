@@ -13,13 +13,11 @@
 package ortpeer
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
-	"strings"
 
+	"github.com/backplane-ml/backplane/internal/modroot"
 	"github.com/backplane-ml/backplane/runtime"
 )
 
@@ -35,9 +33,6 @@ const LibVersion = "1.30.0"
 // looked for: the path of libonnxruntime.so (or .dylib) itself.
 const LibEnv = "BACKPLANE_ORT_LIB"
 
-// modulePath identifies backplane's go.mod when searching for the module root.
-const modulePath = "github.com/backplane-ml/backplane"
-
 // libFile is where `make ort` leaves the library, relative to the module root.
 var libFile = filepath.Join(".cache", "ort", LibVersion, "libonnxruntime.so.1")
 
@@ -47,14 +42,7 @@ var libFile = filepath.Join(".cache", "ort", LibVersion, "libonnxruntime.so.1")
 // file (so an installed binary still finds a checkout's cache). The error
 // says how to get the library when it is absent.
 func LibraryPath() (string, error) {
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if _, file, _, ok := goruntime.Caller(0); ok {
-		starts = append(starts, filepath.Dir(file))
-	}
-	return locate(os.Getenv(LibEnv), starts...)
+	return locate(os.Getenv(LibEnv), modroot.Starts()...)
 }
 
 // locate implements LibraryPath for an explicit env value and search starts.
@@ -66,11 +54,7 @@ func locate(env string, starts ...string) (string, error) {
 		return env, nil
 	}
 	var roots []string
-	for _, s := range starts {
-		root, ok := moduleRoot(s)
-		if !ok {
-			continue
-		}
+	for _, root := range modroot.Find(starts...) {
 		p := filepath.Join(root, libFile)
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
 			return p, nil
@@ -83,37 +67,6 @@ func locate(env string, starts ...string) (string, error) {
 	}
 	return "", unavailable(fmt.Errorf("ONNX Runtime %s not found at %s: run `make ort` (or set %s)",
 		LibVersion, roots[0], LibEnv))
-}
-
-// moduleRoot returns the closest directory at or above dir whose go.mod
-// declares backplane's module.
-func moduleRoot(dir string) (string, bool) {
-	for {
-		if isBackplaneMod(filepath.Join(dir, "go.mod")) {
-			return dir, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
-// isBackplaneMod reports whether the go.mod at path declares modulePath.
-func isBackplaneMod(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module"); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`) == modulePath
-		}
-	}
-	return false
 }
 
 func unavailable(err error) error {

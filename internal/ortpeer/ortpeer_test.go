@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/backplane-ml/backplane/internal/modroot"
 	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
 	"github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
@@ -30,13 +31,13 @@ func TestLocate(t *testing.T) {
 	lib := filepath.Join(withLib, libFile)
 	require.NoError(t, os.MkdirAll(filepath.Dir(lib), 0o755))
 	require.NoError(t, os.WriteFile(lib, []byte("not really a library"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(withLib, "go.mod"), []byte("module "+modulePath+"\n\ngo 1.26\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(withLib, "go.mod"), []byte("module "+modroot.ModulePath+"\n\ngo 1.26\n"), 0o644))
 	sub := filepath.Join(withLib, "cmd", "backplane")
 	require.NoError(t, os.MkdirAll(sub, 0o755))
 	// ... one without it ...
 	without := filepath.Join(root, "without")
 	require.NoError(t, os.MkdirAll(without, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(without, "go.mod"), []byte("// a comment\nmodule \""+modulePath+"\"\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(without, "go.mod"), []byte("// a comment\nmodule \""+modroot.ModulePath+"\"\n"), 0o644))
 	// ... and another module, nested inside the checkout, that must be looked past.
 	other := filepath.Join(withLib, "testdata", "other")
 	require.NoError(t, os.MkdirAll(other, 0o755))

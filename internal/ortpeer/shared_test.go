@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/backplane-ml/backplane/internal/modroot"
 	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
 	"github.com/backplane-ml/backplane/models/onnx/onnxtest"
 	"github.com/backplane-ml/backplane/tensor"
@@ -24,9 +25,9 @@ func sharedDataDir(t *testing.T) string {
 	}
 	wd, err := os.Getwd()
 	require.NoError(t, err)
-	root, ok := moduleRoot(wd)
-	require.True(t, ok, "no backplane go.mod above the test's directory")
-	return filepath.Join(filepath.Dir(root), "shared", "testdata", "onnx")
+	roots := modroot.Find(wd)
+	require.NotEmpty(t, roots, "no backplane go.mod above the test's directory")
+	return filepath.Join(filepath.Dir(roots[0]), "shared", "testdata", "onnx")
 }
 
 // readPB decodes one serialized TensorProto.
