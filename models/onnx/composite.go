@@ -148,29 +148,9 @@ func cmpRange(c *converter, n *onnxpb.Node) error {
 // maximum first so that it cannot overflow, adding it back after the log).
 func cmpReduce(pre, post string, since int64) mapper {
 	return func(c *converter, n *onnxpb.Node) error {
-		maxIn := 1
-		if c.opset >= since {
-			maxIn = 2
-		}
-		if err := c.requireInputs(1, maxIn); err != nil {
-			return err
-		}
-		if err := c.requireOutputs(1); err != nil {
-			return err
-		}
-		axes, _, err := shapeIntsArg(c, "axes", 1, since)
+		axes, keep, noop, err := reduceArgs(c, since)
 		if err != nil {
 			return err
-		}
-		keep, err := c.attrInt("keepdims", 1)
-		if err != nil {
-			return err
-		}
-		noop := false
-		if c.opset >= since {
-			if noop, err = shapeFlag(c, "noop_with_empty_axes", 0); err != nil {
-				return err
-			}
 		}
 		x := c.in(0)
 		d := c.typeOf(x).dtype

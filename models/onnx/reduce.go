@@ -21,34 +21,42 @@ func init() {
 	register("ArgMin", reduceArgMapper("argmin"))
 }
 
+// reduceArgs checks a ReduceX node's arity and reads its axes (an attribute
+// before opset since, an optional input from it), keepdims and, from since,
+// noop_with_empty_axes.
+func reduceArgs(c *converter, since int64) (axes []int, keep int, noop bool, err error) {
+	maxIn := 1
+	if c.opset >= since {
+		maxIn = 2
+	}
+	if err := c.requireInputs(1, maxIn); err != nil {
+		return nil, 0, false, err
+	}
+	if err := c.requireOutputs(1); err != nil {
+		return nil, 0, false, err
+	}
+	if axes, _, err = shapeIntsArg(c, "axes", 1, since); err != nil {
+		return nil, 0, false, err
+	}
+	if keep, err = c.attrInt("keepdims", 1); err != nil {
+		return nil, 0, false, err
+	}
+	if c.opset >= since {
+		if noop, err = shapeFlag(c, "noop_with_empty_axes", 0); err != nil {
+			return nil, 0, false, err
+		}
+	}
+	return axes, keep, noop, nil
+}
+
 // reduceMapper maps a ReduceX op whose axes moved from an attribute to an
 // optional input at opset since. Absent or empty axes reduce every axis,
 // unless noop_with_empty_axes=1 (from since), which makes it an identity.
 func reduceMapper(op string, since int64) mapper {
 	return func(c *converter, n *onnxpb.Node) error {
-		maxIn := 1
-		if c.opset >= since {
-			maxIn = 2
-		}
-		if err := c.requireInputs(1, maxIn); err != nil {
-			return err
-		}
-		if err := c.requireOutputs(1); err != nil {
-			return err
-		}
-		axes, _, err := shapeIntsArg(c, "axes", 1, since)
+		axes, keep, noop, err := reduceArgs(c, since)
 		if err != nil {
 			return err
-		}
-		keep, err := c.attrInt("keepdims", 1)
-		if err != nil {
-			return err
-		}
-		noop := false
-		if c.opset >= since {
-			if noop, err = shapeFlag(c, "noop_with_empty_axes", 0); err != nil {
-				return err
-			}
 		}
 		if len(axes) == 0 && noop {
 			return c.emit("identity", nil, []string{c.in(0)}, c.out(0))
