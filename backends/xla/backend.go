@@ -206,7 +206,7 @@ func (b *Backend) Prepare(ctx context.Context, a *runtime.Artifact) (runtime.Pre
 			p.Close()
 			return nil, err
 		}
-		if b.eng.name == XLAName {
+		if b.eng.name == XLAName && smallValues(plan, types) {
 			p.warmUp(e.prog, types)
 		}
 		p.cache.release(e)
@@ -235,6 +235,28 @@ func (p *prepared) warmUp(prog *program, types []ops.Type) {
 		&p.copies.outBytes, &p.copies.outZero} {
 		c.Store(0)
 	}
+}
+
+// warmUpMaxValueBytes bounds the values of a model Prepare warms up: the
+// warm-up runs outside the runtime's memory budget (no request has reserved
+// anything yet) and outside any deadline, so a model with a large value (a
+// hostile 8 GiB Expand, say) is left for its first request, which is charged.
+const warmUpMaxValueBytes = 64 << 20
+
+// smallValues reports whether every value of the plan, at the input types,
+// is at most warmUpMaxValueBytes.
+func smallValues(plan *runtime.Plan, types []ops.Type) bool {
+	all, err := plan.InferTypes(types)
+	if err != nil {
+		return false
+	}
+	for _, t := range all {
+		n := t.Shape.NumElements()
+		if n < 0 || n > warmUpMaxValueBytes/max(t.DType.Size(), 1) {
+			return false
+		}
+	}
+	return true
 }
 
 // typesSignature is the cache key of a list of input types.
