@@ -46,26 +46,5 @@ func init() {
 // mathWithInts maps an op of n inputs whose int attributes pass through
 // when set (the catalog's defaults are ONNX's).
 func mathWithInts(op string, since int64, n int, names ...string) mapper {
-	return func(c *converter, node *onnxpb.Node) error {
-		if err := elemSince(c, node, since); err != nil {
-			return err
-		}
-		if err := c.requireInputs(n, n); err != nil {
-			return err
-		}
-		if err := c.requireOutputs(1); err != nil {
-			return err
-		}
-		attrs := ops.Attrs{}
-		for _, name := range names {
-			if c.hasAttr(name) {
-				v, err := c.attrInt(name, 0)
-				if err != nil {
-					return err
-				}
-				attrs[name] = v
-			}
-		}
-		return c.emit(op, attrs, nnInputs(c, n), c.out(0))
-	}
+	return ixMap(op, since, n, names, nil)
 }
