@@ -59,29 +59,26 @@ func init() {
 		Attrs:  []AttrSpec{reduction},
 		Infer:  scatterNDInfer,
 	})
+	cumulativeAttrs := []AttrSpec{
+		{Name: "axis", Kind: AttrInt, Doc: "default 0; negative counts from the end"},
+		{Name: "exclusive", Kind: AttrInt, Doc: "0 (default) or 1"},
+		{Name: "reverse", Kind: AttrInt, Doc: "0 (default) or 1"},
+	}
 	Register(&Op{
 		Name: "cumsum",
 		Doc: "Cumulative sum along axis (ONNX CumSum); exclusive leaves each element out of its own sum, " +
 			"reverse sums from the end. Numeric dtypes; integers wrap.",
 		Inputs: []InputSpec{{Name: "x"}},
-		Attrs: []AttrSpec{
-			{Name: "axis", Kind: AttrInt, Doc: "default 0; negative counts from the end"},
-			{Name: "exclusive", Kind: AttrInt, Doc: "0 (default) or 1"},
-			{Name: "reverse", Kind: AttrInt, Doc: "0 (default) or 1"},
-		},
-		Infer: cumsumInfer,
+		Attrs:  cumulativeAttrs,
+		Infer:  cumsumInfer,
 	})
 	Register(&Op{
 		Name: "cumprod",
 		Doc: "Cumulative product along axis (ONNX CumProd); exclusive leaves each element out of its own " +
 			"product (the first is 1), reverse multiplies from the end. Numeric dtypes; integers wrap.",
 		Inputs: []InputSpec{{Name: "x"}},
-		Attrs: []AttrSpec{
-			{Name: "axis", Kind: AttrInt, Doc: "default 0; negative counts from the end"},
-			{Name: "exclusive", Kind: AttrInt, Doc: "0 (default) or 1"},
-			{Name: "reverse", Kind: AttrInt, Doc: "0 (default) or 1"},
-		},
-		Infer: cumsumInfer,
+		Attrs:  cumulativeAttrs,
+		Infer:  cumsumInfer,
 	})
 	Register(&Op{
 		Name: "topk",

@@ -1,14 +1,11 @@
 package xla_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	_ "github.com/backplane-ml/backplane/backends/ref"
+	"github.com/backplane-ml/backplane/internal/zoobench/zoobenchtest"
 	"github.com/backplane-ml/backplane/models"
-	"github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
 )
 
@@ -23,46 +20,13 @@ var zooTolerance = tensor.Tolerance{RTol: 1e-3, ATol: 1e-4}
 // detector it runs only the small models; `make test` runs the whole zoo in
 // a separate non-race step.
 func TestZooParity(t *testing.T) {
-	ctx := context.Background()
 	for _, z := range models.Zoo() {
 		t.Run(z.Name, func(t *testing.T) {
-			art, err := z.Build(0)
-			require.NoError(t, err)
-			cost, err := models.FLOPs(art, map[string]int{"batch": 1})
-			require.NoError(t, err)
-			if raceEnabled && cost.MACs > 50e6 {
-				t.Skipf("%.2f GMACs: too slow under the race detector; make test runs it without", float64(cost.MACs)/1e9)
-			}
-			refRT, err := runtime.New(runtime.WithBackends("ref"))
-			require.NoError(t, err)
-			defer refRT.Close()
-			refM, err := refRT.Load(ctx, art)
-			require.NoError(t, err)
-			var ins, wants [][]*tensor.Tensor
-			for _, batch := range []int{1, 2} {
-				in, err := models.Inputs(art, batch, uint64(batch))
-				require.NoError(t, err)
-				want, err := refM.Run(ctx, in...)
-				require.NoError(t, err)
-				ins, wants = append(ins, in), append(wants, want)
-			}
+			pc := zoobenchtest.NewParityCase(t, z, raceEnabled)
 			for _, b := range engines() {
 				t.Run(b.Name(), func(t *testing.T) {
 					requireAvailable(t, b)
-					rt, err := runtime.New(runtime.UsingBackends(b))
-					require.NoError(t, err)
-					defer rt.Close()
-					m, err := rt.Load(ctx, art)
-					require.NoError(t, err)
-					for k, in := range ins {
-						got, err := m.Run(ctx, in...)
-						require.NoError(t, err)
-						for i, want := range wants[k] {
-							c := tensor.Compare(got[i], want, zooTolerance)
-							require.True(t, c.Equal, "%s batch %d output %d: %s", z.Name, k+1, i, c.Reason)
-							t.Logf("batch %d output %q: max abs err %.2g, max rel err %.2g", k+1, art.Outputs[i].Name, c.MaxAbsErr, c.MaxRelErr)
-						}
-					}
+					pc.RequireMatches(t, b, zooTolerance, b.Name())
 				})
 			}
 		})
