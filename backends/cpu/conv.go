@@ -31,6 +31,10 @@ type convStep struct {
 	pg      int                // panels per work item
 	rBlocks int
 	pGroups int
+	// indirect GEMM (conv_indirect.go)
+	indirect bool
+	segOffs  []int64 // per segment (kernel row or tap): byte offset within a window
+	segK     int
 	// depthwise
 	depthwise bool
 	dwW       []float32 // taps × C
@@ -160,6 +164,11 @@ func (c *compiler) compileConv(n int) bool {
 	}
 	c.pl.maxTaps = max(c.pl.maxTaps, s.kh*s.kw)
 	pb, pr := g.Pads[2], g.Pads[3]
+	direct := s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && pb == 0 && pr == 0
+	if !direct && s.isa.Indirect() {
+		c.compileIndirect(s, x, pb, pr)
+		return true
+	}
 	if s.isa.InPlace() && s.segmentK() >= minSegmentK && s.pt+s.pl+pb+pr > 0 {
 		// Indirect convolution over a zero-bordered copy of the input: every
 		// tile inside an output row then reads its taps in place.
@@ -167,7 +176,15 @@ func (c *compiler) compileConv(n int) bool {
 		c.emit(&padStep{src: s.in, dst: padded, N: s.N, H: s.H, W: s.W, C: s.C, pt: s.pt, pb: pb, pl: s.pl, pr: pr})
 		s.in, s.H, s.W, s.pt, s.pl = padded, s.H+s.pt+pb, s.W+s.pl+pr, 0, 0
 	}
-	s.direct = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && g.Pads[2] == 0 && g.Pads[3] == 0
+	s.direct = direct
+	c.splitWork(s)
+	c.emit(s)
+	return true
+}
+
+// splitWork cuts a GEMM convolution into work items: blocks of output
+// pixels × groups of B panels.
+func (c *compiler) splitWork(s *convStep) {
 	rows := s.N * s.OH * s.OW
 	panels := s.packed[0].Panels()
 	s.rb = min(rows, kernels.MC)
@@ -178,8 +195,6 @@ func (c *compiler) compileConv(n int) bool {
 		s.pg = (s.pg + 1) / 2
 	}
 	s.pGroups = (panels + s.pg - 1) / s.pg
-	c.emit(s)
-	return true
 }
 
 func (s *convStep) run(pl *plan, rs *runState) error {
@@ -240,6 +255,10 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 		}
 		if res != nil {
 			ep.Residual, ep.LDR = res[r0*s.M+gi*s.Mg:], s.M
+		}
+		if s.indirect {
+			s.doIndirect(rs, slot, in, out, gi, r0, r1, p0, p1, &ep)
+			continue
 		}
 		if s.direct {
 			s.isa.Gemm(rs.scratch[slot], in[r0*s.C+gi*s.Cg:], s.C, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
@@ -335,6 +354,10 @@ type convPacker struct {
 	s      *convStep
 	in     []float32
 	gi, r0 int // group, and the output pixel of row 0
+
+	// The indirect GEMM's per-thread state (conv_indirect.go).
+	cs      kernels.ConvScratch
+	rowOffs [kernels.MC]int64
 }
 
 // PackA implements kernels.APacker. Per tile of mr output pixels it walks

@@ -87,7 +87,9 @@ func stepKind(s step) string {
 			return "conv 1x1 (direct GEMM)"
 		}
 		alg := "im2col-packed GEMM"
-		if s.isa.InPlace() && s.segmentK() >= minSegmentK {
+		if s.indirect {
+			alg = "indirect GEMM, any tile"
+		} else if s.isa.InPlace() && s.segmentK() >= minSegmentK {
 			alg = "indirect GEMM"
 		}
 		if s.G > 1 {

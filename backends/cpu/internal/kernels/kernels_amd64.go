@@ -163,3 +163,83 @@ func depthwiseAVX512Raw(p *[13]uint64)
 //
 //go:noescape
 func depthwiseAVX2Raw(p *[13]uint64)
+
+// igemmAVX512x32r1 computes a 1×32 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX512x32r1(p *[14]uint64)
+
+// igemmAVX512x32r2 computes a 2×32 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX512x32r2(p *[14]uint64)
+
+// igemmAVX512x32r3 computes a 3×32 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX512x32r3(p *[14]uint64)
+
+// igemmAVX512x32r4 computes a 4×32 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX512x32r4(p *[14]uint64)
+
+// igemmAVX512x32r5 computes a 5×32 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX512x32r5(p *[14]uint64)
+
+// igemmAVX512x32r6 computes a 6×32 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX512x32r6(p *[14]uint64)
+
+// igemmAVX2x16r1 computes a 1×16 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX2x16r1(p *[14]uint64)
+
+// igemmAVX2x16r2 computes a 2×16 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX2x16r2(p *[14]uint64)
+
+// igemmAVX2x16r3 computes a 3×16 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX2x16r3(p *[14]uint64)
+
+// igemmAVX2x16r4 computes a 4×16 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX2x16r4(p *[14]uint64)
+
+// igemmAVX2x16r5 computes a 5×16 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX2x16r5(p *[14]uint64)
+
+// igemmAVX2x16r6 computes a 6×16 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX2x16r6(p *[14]uint64)
+
+// maxPoolAVX512Raw runs max pooling through an indirection buffer (see poolArgs).
+//
+//go:noescape
+func maxPoolAVX512Raw(p *[9]uint64)
+
+// maxPoolAVX2Raw runs max pooling through an indirection buffer (see poolArgs).
+//
+//go:noescape
+func maxPoolAVX2Raw(p *[9]uint64)
+
+// avgPoolAVX512Raw runs average pooling through an indirection buffer (see poolArgs).
+//
+//go:noescape
+func avgPoolAVX512Raw(p *[9]uint64)
+
+// avgPoolAVX2Raw runs average pooling through an indirection buffer (see poolArgs).
+//
+//go:noescape
+func avgPoolAVX2Raw(p *[9]uint64)

@@ -1,0 +1,61 @@
+package cpu
+
+import (
+	"github.com/backplane-ml/backplane/backends/cpu/internal/kernels"
+	"github.com/backplane-ml/backplane/tensor"
+)
+
+// compileIndirect sets up a convolution (not depthwise, not a plain 1×1)
+// for the indirect GEMM kernels: the input is copied once into a
+// zero-bordered NHWC buffer (when the conv pads), so every output pixel's
+// window lies inside it at one byte offset, and each kernel row (one group,
+// no horizontal dilation: kw·C contiguous floats) or each tap is a segment
+// at a fixed offset from the window. Tiles are then any six output pixels
+// — they may cross output rows and images — and the whole K of a tile
+// stays in registers. Small channel counts (an RGB stem: segments of
+// kw·3 floats) take the same path: nothing is packed per run.
+func (c *compiler) compileIndirect(s *convStep, x string, pb, pr int) {
+	if s.pt+s.pl+pb+pr > 0 {
+		padded := c.arena(x+"·padded", tensor.Shape{s.N, s.C, s.H + s.pt + pb, s.W + s.pl + pr}, true)
+		c.emit(&padStep{src: s.in, dst: padded, N: s.N, H: s.H, W: s.W, C: s.C, pt: s.pt, pb: pb, pl: s.pl, pr: pr})
+		s.in, s.H, s.W, s.pt, s.pl = padded, s.H+s.pt+pb, s.W+s.pl+pr, 0, 0
+	}
+	s.indirect = true
+	if s.rowSegments() {
+		s.segK = s.kw * s.C
+		s.segOffs = make([]int64, s.kh)
+		for ky := range s.segOffs {
+			s.segOffs[ky] = int64(ky*s.dh*s.W*s.C) * 4
+		}
+	} else {
+		s.segK = s.Cg
+		s.segOffs = make([]int64, s.kh*s.kw)
+		for ky := 0; ky < s.kh; ky++ {
+			for kx := 0; kx < s.kw; kx++ {
+				s.segOffs[ky*s.kw+kx] = int64((ky*s.dh*s.W+kx*s.dw)*s.C) * 4
+			}
+		}
+	}
+	c.splitWork(s)
+	c.emit(s)
+}
+
+// doIndirect computes output pixels [r0, r1) of group gi over panels
+// [p0, p1): each pixel's window offset, then the indirect GEMM.
+func (s *convStep) doIndirect(rs *runState, slot int, in, out []float32, gi, r0, r1, p0, p1 int, ep *kernels.Epilogue) {
+	pk := &rs.packers[slot]
+	offs := pk.rowOffs[:r1-r0]
+	b, oy, ox := r0/(s.OH*s.OW), (r0/s.OW)%s.OH, r0%s.OW
+	g := int64(gi*s.Cg) * 4
+	for i := range offs {
+		offs[i] = int64(((b*s.H+oy*s.sh)*s.W+ox*s.sw)*s.C)*4 + g
+		if ox++; ox == s.OW {
+			ox = 0
+			if oy++; oy == s.OH {
+				oy = 0
+				b++
+			}
+		}
+	}
+	s.isa.GemmIndirect(&pk.cs, in, offs, s.segOffs, s.segK, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, ep, p0, p1)
+}
