@@ -46,15 +46,20 @@ func (s *convStep) doIndirect(rs *runState, slot int, in, out []float32, gi, r0,
 	pk := &rs.packers[slot]
 	offs := pk.rowOffs[:r1-r0]
 	b, oy, ox := r0/(s.OH*s.OW), (r0/s.OW)%s.OH, r0%s.OW
-	g := int64(gi*s.Cg) * 4
-	for i := range offs {
-		offs[i] = int64(((b*s.H+oy*s.sh)*s.W+ox*s.sw)*s.C)*4 + g
-		if ox++; ox == s.OW {
-			ox = 0
-			if oy++; oy == s.OH {
-				oy = 0
-				b++
-			}
+	step := int64(s.sw*s.C) * 4
+	for i := 0; i < len(offs); {
+		// One output row's run: windows step sw pixels apart.
+		o := int64(((b*s.H+oy*s.sh)*s.W+ox*s.sw)*s.C+gi*s.Cg) * 4
+		run := offs[i:min(len(offs), i+s.OW-ox)]
+		for k := range run {
+			run[k] = o
+			o += step
+		}
+		i += len(run)
+		ox = 0
+		if oy++; oy == s.OH {
+			oy = 0
+			b++
 		}
 	}
 	s.isa.GemmIndirect(&pk.cs, in, offs, s.segOffs, s.segK, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, ep, p0, p1)

@@ -1,0 +1,120 @@
+package cpu_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/backplane-ml/backplane/backends/cpu"
+	"github.com/backplane-ml/backplane/ops"
+	"github.com/backplane-ml/backplane/runtime"
+	"github.com/backplane-ml/backplane/tensor"
+)
+
+// convShape is one conv or pooling graph whose cpu answer must match ref's.
+type convShape struct {
+	name       string
+	x          []int // N, C, H, W
+	op         string
+	attrs      ops.Attrs
+	w          []int  // conv: M, C/group, kh, kw
+	bias       bool   // conv: with a bias
+	residual   bool   // conv: + a residual input of the output's shape
+	activation string // after the conv (and residual): "", relu, sigmoid
+}
+
+// TestConvShapes checks the convolution and pooling kernels on shapes the
+// conformance kit's tiny cases do not reach (RGB stems, partial panels,
+// 7-wide maps whose tiles cross rows, groups, dilation, strided 1×1,
+// asymmetric pads, fused residual and activations, many channels for the
+// vector pooling) against ref, on every kernel path.
+func TestConvShapes(t *testing.T) {
+	cases := []convShape{
+		{name: "stem3x3_3to16", x: []int{2, 3, 17, 19}, op: "conv", attrs: ops.Attrs{"pads": []int{1, 1, 1, 1}}, w: []int{16, 3, 3, 3}, bias: true, activation: "relu"},
+		{name: "stem7x7s2_3to40", x: []int{1, 3, 23, 21}, op: "conv", attrs: ops.Attrs{"pads": []int{3, 3, 3, 3}, "strides": []int{2, 2}}, w: []int{40, 3, 7, 7}, bias: true},
+		{name: "3x3_16to32_7x7_residual", x: []int{3, 16, 7, 7}, op: "conv", attrs: ops.Attrs{"pads": []int{1, 1, 1, 1}}, w: []int{32, 16, 3, 3}, bias: true, residual: true, activation: "relu"},
+		{name: "3x3_64to48_14x14", x: []int{1, 64, 14, 14}, op: "conv", attrs: ops.Attrs{"pads": []int{1, 1, 1, 1}}, w: []int{48, 64, 3, 3}},
+		{name: "grouped_s2", x: []int{2, 8, 9, 10}, op: "conv", attrs: ops.Attrs{"pads": []int{1, 1, 1, 1}, "strides": []int{2, 2}, "group": 2}, w: []int{12, 4, 3, 3}, bias: true},
+		{name: "dilated", x: []int{1, 5, 11, 9}, op: "conv", attrs: ops.Attrs{"pads": []int{2, 2, 2, 2}, "dilations": []int{2, 2}}, w: []int{7, 5, 3, 3}, bias: true},
+		{name: "1x1s2", x: []int{2, 24, 9, 9}, op: "conv", attrs: ops.Attrs{"strides": []int{2, 2}}, w: []int{20, 24, 1, 1}},
+		{name: "2x3_asymmetric", x: []int{1, 6, 8, 11}, op: "conv", attrs: ops.Attrs{"pads": []int{0, 1, 2, 1}, "strides": []int{1, 2}}, w: []int{33, 6, 2, 3}, bias: true},
+		{name: "3x3_sigmoid", x: []int{1, 4, 6, 6}, op: "conv", attrs: ops.Attrs{"pads": []int{1, 1, 1, 1}}, w: []int{18, 4, 3, 3}, bias: true, activation: "sigmoid"},
+		{name: "max3x3s2", x: []int{2, 37, 9, 8}, op: "max_pool", attrs: ops.Attrs{"kernel_shape": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}}},
+		{name: "max2x2s2", x: []int{8, 16, 8, 8}, op: "max_pool", attrs: ops.Attrs{"kernel_shape": []int{2, 2}, "strides": []int{2, 2}}},
+		{name: "avg3x3s2", x: []int{1, 20, 7, 7}, op: "avg_pool", attrs: ops.Attrs{"kernel_shape": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}}},
+		{name: "avg3x3s2_include_pad", x: []int{1, 70, 7, 7}, op: "avg_pool", attrs: ops.Attrs{"kernel_shape": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}, "count_include_pad": 1}},
+		{name: "avg2x2_ceil", x: []int{2, 9, 5, 5}, op: "avg_pool", attrs: ops.Attrs{"kernel_shape": []int{2, 2}, "strides": []int{2, 2}, "ceil_mode": 1}},
+	}
+	ctx := context.Background()
+	paths := kernelPaths(t)
+	refRT, err := runtime.New(runtime.WithBackends("ref"))
+	require.NoError(t, err)
+	defer refRT.Close()
+	for ci, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			art, ins := c.build(t, uint64(ci))
+			refM, err := refRT.Load(ctx, art)
+			require.NoError(t, err)
+			want, err := refM.Run(ctx, ins...)
+			require.NoError(t, err)
+			for _, b := range paths {
+				rt, err := runtime.New(runtime.UsingBackends(b))
+				require.NoError(t, err)
+				m, err := rt.Load(ctx, art)
+				require.NoError(t, err)
+				got, err := m.Run(ctx, ins...)
+				require.NoError(t, err)
+				cmp := tensor.Compare(got[0], want[0], cpu.Tolerance(tensor.Float32))
+				require.True(t, cmp.Equal, "%s on %s: %s", c.name, b.Kernels(), cmp)
+				require.NoError(t, rt.Close())
+			}
+		})
+	}
+}
+
+func (c convShape) build(t *testing.T, seed uint64) (*runtime.Artifact, []*tensor.Tensor) {
+	t.Helper()
+	rnd := func(seed uint64, scale float64, shape ...int) *tensor.Tensor {
+		x, err := tensor.Rand(tensor.Float32, seed, -scale, scale, shape...)
+		require.NoError(t, err)
+		return x
+	}
+	b := runtime.NewBuilder("conv-" + c.name)
+	dims := make([]runtime.Dim, 4)
+	for i, d := range c.x {
+		dims[i] = runtime.Static(d)
+	}
+	x := b.Input("x", tensor.Float32, dims...)
+	ins := []*tensor.Tensor{rnd(seed*10+1, 1, c.x...)}
+	var y runtime.Value
+	if c.op != "conv" {
+		y = b.Op(c.op, c.attrs, x)
+	} else {
+		// Weights scaled by 1/√K keep outputs O(1), so cpu.Tolerance's
+		// absolute part stays meaningful for K in the hundreds.
+		K := c.w[1] * c.w[2] * c.w[3]
+		args := []runtime.Value{x, b.Weight("w", rnd(seed*10+2, 1/math.Sqrt(float64(K)), c.w...))}
+		if c.bias {
+			args = append(args, b.Weight("b", rnd(seed*10+3, 0.5, c.w[0])))
+		}
+		y = b.Op("conv", c.attrs, args...)
+		if c.residual {
+			g, err := ops.ResolveConv(tensor.Shape(c.x), tensor.Shape(c.w), c.attrs)
+			require.NoError(t, err)
+			rshape := []int{c.x[0], c.w[0], g.Out[0], g.Out[1]}
+			r := b.Input("r", tensor.Float32, runtime.Static(rshape[0]), runtime.Static(rshape[1]), runtime.Static(rshape[2]), runtime.Static(rshape[3]))
+			ins = append(ins, rnd(seed*10+4, 1, rshape...))
+			y = b.Op("add", nil, y, r)
+		}
+		if c.activation != "" {
+			y = b.Op(c.activation, nil, y)
+		}
+	}
+	b.Output("y", y)
+	art, err := b.Build()
+	require.NoError(t, err, fmt.Sprintf("%+v", c))
+	return art, ins
+}
