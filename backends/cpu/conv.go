@@ -152,6 +152,11 @@ func (c *compiler) compileConv(n int) bool {
 		c.emit(s)
 		return true
 	}
+	pb, pr := g.Pads[2], g.Pads[3]
+	direct := s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && pb == 0 && pr == 0
+	if !direct {
+		s.isa = indirectISA(s.isa, s.Mg)
+	}
 	s.packed = make([]*kernels.PackedB, s.G)
 	for gi := 0; gi < s.G; gi++ {
 		// B[k = (ky, kx, ci)][m] = W[g·Mg + m][ci][ky][kx]
@@ -163,8 +168,6 @@ func (c *compiler) compileConv(n int) bool {
 		})
 	}
 	c.pl.maxTaps = max(c.pl.maxTaps, s.kh*s.kw)
-	pb, pr := g.Pads[2], g.Pads[3]
-	direct := s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && pb == 0 && pr == 0
 	if !direct && s.isa.Indirect() {
 		c.compileIndirect(s, x, pb, pr)
 		return true

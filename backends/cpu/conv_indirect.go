@@ -40,6 +40,26 @@ func (c *compiler) compileIndirect(s *convStep, x string, pb, pr int) {
 	c.emit(s)
 }
 
+// indirectISA picks the kernels for an indirect convolution with n output
+// channels per group: isa, or on AVX-512 the AVX2 kernels when their
+// 16-wide panels waste fewer lanes than 32-wide ones by more than AVX-512's
+// edge on full panels (about 8 % in BenchmarkGemmIndirect): 48 channels
+// (FastViT's stem) fill two AVX2 panels of three but half of AVX-512's second.
+func indirectISA(isa *kernels.ISA, n int) *kernels.ISA {
+	if isa.Name != "avx512" || !isa.Indirect() {
+		return isa
+	}
+	narrow, err := kernels.ByName("avx2")
+	if err != nil || !narrow.Indirect() {
+		return isa
+	}
+	fill := func(nr int) float64 { return float64(n) / float64((n+nr-1)/nr*nr) }
+	if 0.92*fill(narrow.NR) > fill(isa.NR) {
+		return narrow
+	}
+	return isa
+}
+
 // doIndirect computes output pixels [r0, r1) of group gi over panels
 // [p0, p1): each pixel's window offset, then the indirect GEMM.
 func (s *convStep) doIndirect(rs *runState, slot int, in, out []float32, gi, r0, r1, p0, p1 int, ep *kernels.Epilogue) {
