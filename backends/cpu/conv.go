@@ -191,6 +191,13 @@ func (c *compiler) splitWork(s *convStep) {
 	rows := s.N * s.OH * s.OW
 	panels := s.packed[0].Panels()
 	s.rb = min(rows, kernels.MC)
+	if s.indirect && panels*s.G == 1 {
+		// One panel: only row blocks feed the threads, so cut them small
+		// enough for four parts per thread (whole tiles; B is one panel,
+		// cheap to stream again).
+		per := (rows + 4*c.pl.p.threads - 1) / (4 * c.pl.p.threads)
+		s.rb = min(s.rb, max(4*s.isa.MR, (per+s.isa.MR-1)/s.isa.MR*s.isa.MR))
+	}
 	s.rBlocks = (rows + s.rb - 1) / s.rb
 	// Split panels too when rows alone give the threads too little to share.
 	s.pg = panels
