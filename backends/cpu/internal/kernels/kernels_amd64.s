@@ -5102,6 +5102,84 @@ TEXT ·depthwiseAVX512Raw(SB), NOSPLIT, $0-8
 depthwiseAVX512Raw_pixel:
 	XORQ SI, SI
 
+depthwiseAVX512Raw_c8:
+	MOVQ    48(AX), DI
+	SUBQ    SI, DI
+	CMPQ    DI, $0x00000200
+	JL      depthwiseAVX512Raw_c8_end
+	MOVQ    56(AX), DI
+	VMOVUPS (DI)(SI*1), Z2
+	VMOVUPS 64(DI)(SI*1), Z3
+	VMOVUPS 128(DI)(SI*1), Z4
+	VMOVUPS 192(DI)(SI*1), Z5
+	VMOVUPS 256(DI)(SI*1), Z6
+	VMOVUPS 320(DI)(SI*1), Z7
+	VMOVUPS 384(DI)(SI*1), Z8
+	VMOVUPS 448(DI)(SI*1), Z9
+	MOVQ    DX, DI
+	MOVQ    40(AX), R8
+	ADDQ    SI, R8
+	MOVQ    32(AX), R9
+
+depthwiseAVX512Raw_c8_tap:
+	MOVQ        (DI), R11
+	MOVQ        8(AX), R10
+	ADDQ        R11, R10
+	TESTQ       R11, R11
+	CMOVQLT     64(AX), R10
+	ADDQ        SI, R10
+	VMOVUPS     (R8), Z10
+	VFMADD231PS (R10), Z10, Z2
+	VMOVUPS     64(R8), Z10
+	VFMADD231PS 64(R10), Z10, Z3
+	VMOVUPS     128(R8), Z10
+	VFMADD231PS 128(R10), Z10, Z4
+	VMOVUPS     192(R8), Z10
+	VFMADD231PS 192(R10), Z10, Z5
+	VMOVUPS     256(R8), Z10
+	VFMADD231PS 256(R10), Z10, Z6
+	VMOVUPS     320(R8), Z10
+	VFMADD231PS 320(R10), Z10, Z7
+	VMOVUPS     384(R8), Z10
+	VFMADD231PS 384(R10), Z10, Z8
+	VMOVUPS     448(R8), Z10
+	VFMADD231PS 448(R10), Z10, Z9
+	ADDQ        $0x08, DI
+	ADDQ        96(AX), R8
+	DECQ        R9
+	JNZ         depthwiseAVX512Raw_c8_tap
+	TESTQ       $0x00000008, 80(AX)
+	JZ          depthwiseAVX512Raw_c8_store
+	VMAXPS      Z2, Z0, Z2
+	VMINPS      Z2, Z1, Z2
+	VMAXPS      Z3, Z0, Z3
+	VMINPS      Z3, Z1, Z3
+	VMAXPS      Z4, Z0, Z4
+	VMINPS      Z4, Z1, Z4
+	VMAXPS      Z5, Z0, Z5
+	VMINPS      Z5, Z1, Z5
+	VMAXPS      Z6, Z0, Z6
+	VMINPS      Z6, Z1, Z6
+	VMAXPS      Z7, Z0, Z7
+	VMINPS      Z7, Z1, Z7
+	VMAXPS      Z8, Z0, Z8
+	VMINPS      Z8, Z1, Z8
+	VMAXPS      Z9, Z0, Z9
+	VMINPS      Z9, Z1, Z9
+
+depthwiseAVX512Raw_c8_store:
+	VMOVUPS Z2, (CX)(SI*1)
+	VMOVUPS Z3, 64(CX)(SI*1)
+	VMOVUPS Z4, 128(CX)(SI*1)
+	VMOVUPS Z5, 192(CX)(SI*1)
+	VMOVUPS Z6, 256(CX)(SI*1)
+	VMOVUPS Z7, 320(CX)(SI*1)
+	VMOVUPS Z8, 384(CX)(SI*1)
+	VMOVUPS Z9, 448(CX)(SI*1)
+	ADDQ    $0x00000200, SI
+	JMP     depthwiseAVX512Raw_c8
+
+depthwiseAVX512Raw_c8_end:
 depthwiseAVX512Raw_c4:
 	MOVQ    48(AX), DI
 	SUBQ    SI, DI
@@ -5255,6 +5333,84 @@ TEXT ·depthwiseAVX2Raw(SB), NOSPLIT, $0-8
 depthwiseAVX2Raw_pixel:
 	XORQ SI, SI
 
+depthwiseAVX2Raw_c8:
+	MOVQ    48(AX), DI
+	SUBQ    SI, DI
+	CMPQ    DI, $0x00000100
+	JL      depthwiseAVX2Raw_c8_end
+	MOVQ    56(AX), DI
+	VMOVUPS (DI)(SI*1), Y2
+	VMOVUPS 32(DI)(SI*1), Y3
+	VMOVUPS 64(DI)(SI*1), Y4
+	VMOVUPS 96(DI)(SI*1), Y5
+	VMOVUPS 128(DI)(SI*1), Y6
+	VMOVUPS 160(DI)(SI*1), Y7
+	VMOVUPS 192(DI)(SI*1), Y8
+	VMOVUPS 224(DI)(SI*1), Y9
+	MOVQ    DX, DI
+	MOVQ    40(AX), R8
+	ADDQ    SI, R8
+	MOVQ    32(AX), R9
+
+depthwiseAVX2Raw_c8_tap:
+	MOVQ        (DI), R11
+	MOVQ        8(AX), R10
+	ADDQ        R11, R10
+	TESTQ       R11, R11
+	CMOVQLT     64(AX), R10
+	ADDQ        SI, R10
+	VMOVUPS     (R8), Y10
+	VFMADD231PS (R10), Y10, Y2
+	VMOVUPS     32(R8), Y10
+	VFMADD231PS 32(R10), Y10, Y3
+	VMOVUPS     64(R8), Y10
+	VFMADD231PS 64(R10), Y10, Y4
+	VMOVUPS     96(R8), Y10
+	VFMADD231PS 96(R10), Y10, Y5
+	VMOVUPS     128(R8), Y10
+	VFMADD231PS 128(R10), Y10, Y6
+	VMOVUPS     160(R8), Y10
+	VFMADD231PS 160(R10), Y10, Y7
+	VMOVUPS     192(R8), Y10
+	VFMADD231PS 192(R10), Y10, Y8
+	VMOVUPS     224(R8), Y10
+	VFMADD231PS 224(R10), Y10, Y9
+	ADDQ        $0x08, DI
+	ADDQ        96(AX), R8
+	DECQ        R9
+	JNZ         depthwiseAVX2Raw_c8_tap
+	TESTQ       $0x00000008, 80(AX)
+	JZ          depthwiseAVX2Raw_c8_store
+	VMAXPS      Y2, Y0, Y2
+	VMINPS      Y2, Y1, Y2
+	VMAXPS      Y3, Y0, Y3
+	VMINPS      Y3, Y1, Y3
+	VMAXPS      Y4, Y0, Y4
+	VMINPS      Y4, Y1, Y4
+	VMAXPS      Y5, Y0, Y5
+	VMINPS      Y5, Y1, Y5
+	VMAXPS      Y6, Y0, Y6
+	VMINPS      Y6, Y1, Y6
+	VMAXPS      Y7, Y0, Y7
+	VMINPS      Y7, Y1, Y7
+	VMAXPS      Y8, Y0, Y8
+	VMINPS      Y8, Y1, Y8
+	VMAXPS      Y9, Y0, Y9
+	VMINPS      Y9, Y1, Y9
+
+depthwiseAVX2Raw_c8_store:
+	VMOVUPS Y2, (CX)(SI*1)
+	VMOVUPS Y3, 32(CX)(SI*1)
+	VMOVUPS Y4, 64(CX)(SI*1)
+	VMOVUPS Y5, 96(CX)(SI*1)
+	VMOVUPS Y6, 128(CX)(SI*1)
+	VMOVUPS Y7, 160(CX)(SI*1)
+	VMOVUPS Y8, 192(CX)(SI*1)
+	VMOVUPS Y9, 224(CX)(SI*1)
+	ADDQ    $0x00000100, SI
+	JMP     depthwiseAVX2Raw_c8
+
+depthwiseAVX2Raw_c8_end:
 depthwiseAVX2Raw_c4:
 	MOVQ    48(AX), DI
 	SUBQ    SI, DI
