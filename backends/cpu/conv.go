@@ -41,6 +41,7 @@ type convStep struct {
 	offs      []int64   // output pixel × tap: byte offset into the input, -1 for padding
 	zero      []float32
 	dwBias    []float32
+	dwRow     bool // output rows through the row kernel (conv_dwrow.go)
 }
 
 func (s *convStep) node() *bpruntime.Node { return s.n }
@@ -134,6 +135,11 @@ func (c *compiler) compileConv(n int) bool {
 		}
 		s.dwBias = bf
 		s.zero = make([]float32, s.C)
+		if s.dwRow = s.isa.HasDepthwiseRow(s.kw, s.sw); s.dwRow {
+			c.pl.maxEdge = max(c.pl.maxEdge, s.dwEdgeFloats())
+			c.emit(s) // no indirection buffer (conv_dwrow.go)
+			return true
+		}
 		s.offs = make([]int64, s.N*s.OH*s.OW*taps)
 		i := 0
 		for b := 0; b < s.N; b++ {
@@ -212,6 +218,11 @@ func (c *compiler) splitWork(s *convStep) {
 }
 
 func (s *convStep) run(pl *plan, rs *runState) error {
+	if s.dwRow {
+		npix := s.N * s.OH * s.OW
+		pl.p.pool.parallel(rs, s, s.N*s.OH, threadsFor(npix*s.C*s.kh*s.kw, pl.p.threads))
+		return nil
+	}
 	if s.depthwise {
 		npix := s.N * s.OH * s.OW
 		parts := (npix + kernels.DWChunk - 1) / kernels.DWChunk
@@ -231,6 +242,10 @@ func threadsFor(work, threads int) int { return max(1, min(threads, work/minWork
 
 func (s *convStep) do(rs *runState, slot, lo, hi int) {
 	in, out := rs.f32[s.in], rs.f32[s.out]
+	if s.dwRow {
+		s.doDwRow(rs, slot, in, out, lo, hi)
+		return
+	}
 	if s.depthwise {
 		taps := s.kh * s.kw
 		npix := s.N * s.OH * s.OW
@@ -372,6 +387,8 @@ type convPacker struct {
 	// The indirect GEMM's per-thread state (conv_indirect.go).
 	cs      kernels.ConvScratch
 	rowOffs [kernels.MC]int64
+	// A depthwise row's edge windows, zero-bordered (conv_dwrow.go).
+	edge []float32
 }
 
 // PackA implements kernels.APacker. Per tile of mr output pixels it walks

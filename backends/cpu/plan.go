@@ -58,6 +58,7 @@ type plan struct {
 	arena   int   // floats
 	colSize int   // floats of packing scratch per thread
 	maxTaps int   // most taps of a convolution
+	maxEdge int   // floats of the largest depthwise row edge patch (conv_dwrow.go)
 
 	mu   sync.Mutex
 	free []*runState // idle run states, reused so Run allocates nothing
@@ -113,6 +114,7 @@ func (pl *plan) getState() *runState {
 		rs.scratch[i] = new(kernels.Scratch)
 		rs.col[i] = make([]float32, pl.colSize)
 		rs.segs[i] = make([]kernels.Segment, pl.maxTaps)
+		rs.packers[i].edge = make([]float32, pl.maxEdge)
 	}
 	for id, v := range pl.vals {
 		switch v.where {

@@ -243,3 +243,63 @@ func avgPoolAVX512Raw(p *[9]uint64)
 //
 //go:noescape
 func avgPoolAVX2Raw(p *[9]uint64)
+
+// dwRowAVX512k3s1 runs a depthwise convolution 3 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX512k3s1(p *[12]uint64)
+
+// dwRowAVX2k3s1 runs a depthwise convolution 3 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX2k3s1(p *[12]uint64)
+
+// dwRowAVX512k5s1 runs a depthwise convolution 5 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX512k5s1(p *[12]uint64)
+
+// dwRowAVX2k5s1 runs a depthwise convolution 5 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX2k5s1(p *[12]uint64)
+
+// dwRowAVX512k7s1 runs a depthwise convolution 7 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX512k7s1(p *[12]uint64)
+
+// dwRowAVX2k7s1 runs a depthwise convolution 7 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX2k7s1(p *[12]uint64)
+
+// dwRowAVX512k3s2 runs a depthwise convolution 3 taps wide, horizontal stride 2, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX512k3s2(p *[12]uint64)
+
+// dwRowAVX2k3s2 runs a depthwise convolution 3 taps wide, horizontal stride 2, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX2k3s2(p *[12]uint64)
+
+// dwRowAVX512k5s2 runs a depthwise convolution 5 taps wide, horizontal stride 2, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX512k5s2(p *[12]uint64)
+
+// dwRowAVX2k5s2 runs a depthwise convolution 5 taps wide, horizontal stride 2, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX2k5s2(p *[12]uint64)
+
+// dwRowAVX512k7s2 runs a depthwise convolution 7 taps wide, horizontal stride 2, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX512k7s2(p *[12]uint64)
+
+// dwRowAVX2k7s2 runs a depthwise convolution 7 taps wide, horizontal stride 2, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX2k7s2(p *[12]uint64)
