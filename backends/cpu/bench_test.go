@@ -66,7 +66,7 @@ func TestProfileZoo(t *testing.T) {
 		require.NoError(t, err)
 		in, err := models.Inputs(art, *profileBatch, 1)
 		require.NoError(t, err)
-		prof, err := cpu.Profile(ctx, cpu.New(cpu.Options{}), art, in, *profileRuns)
+		prof, err := cpu.Profile(ctx, cpu.New(cpu.Options{Threads: *profileThreads}), art, in, *profileRuns)
 		require.NoError(t, err)
 		require.NotEmpty(t, prof)
 		t.Logf("%s:", z.Name)
@@ -77,8 +77,9 @@ func TestProfileZoo(t *testing.T) {
 }
 
 var (
-	profileZoo    = flag.Bool("cpu.profile", false, "log per-step profiles of the zoo models")
-	profileModels = flag.String("cpu.profile.models", "", "with -cpu.profile: only these zoo models (comma-separated)")
-	profileRuns   = flag.Int("cpu.profile.runs", 5, "with -cpu.profile: timed runs per model")
-	profileBatch  = flag.Int("cpu.profile.batch", 1, "with -cpu.profile: batch size")
+	profileZoo     = flag.Bool("cpu.profile", false, "log per-step profiles of the zoo models")
+	profileModels  = flag.String("cpu.profile.models", "", "with -cpu.profile: only these zoo models (comma-separated)")
+	profileRuns    = flag.Int("cpu.profile.runs", 5, "with -cpu.profile: timed runs per model")
+	profileBatch   = flag.Int("cpu.profile.batch", 1, "with -cpu.profile: batch size")
+	profileThreads = flag.Int("cpu.profile.threads", 0, "with -cpu.profile: threads per run (0: the default)")
 )
