@@ -19,6 +19,10 @@ type dwRowArgs struct {
 	Min, Max  float32
 }
 
+// dwRowChannels bounds the channels of one row-kernel call (a multiple of
+// every ISA's vector).
+const dwRowChannels = 512
+
 func (p *dwRowArgs) raw() *[12]uint64 { return (*[12]uint64)(unsafe.Pointer(p)) }
 
 // HasDepthwiseRow reports whether the ISA has a row kernel for depthwise
@@ -57,12 +61,20 @@ func (isa *ISA) DepthwiseRow(out, in []float32, inOff, rowStride, pixels, kh, kw
 		vecC = C - C%8
 	}
 	if vecC > 0 {
-		a := dwRowArgs{In: &in[inOff], Out: &out[0], W: &w[0], Bias: &bias[0], Pixels: pixels, C: vecC * 4,
-			RowStride: rowStride * 4, PixStride: C * 4, WStride: C * 4, KH: kh}
+		a := dwRowArgs{RowStride: rowStride * 4, PixStride: C * 4, WStride: C * 4, KH: kh}
 		if clamp {
 			a.Flags, a.Min, a.Max = flagClamp, lo, hi
 		}
-		dwRowAsm(isa.Name, kw, sw, &a)
+		// Calls bounded to DWChunk pixels × dwRowChannels channels, so no
+		// assembly call runs long whatever the layer's size.
+		for c0 := 0; c0 < vecC; c0 += dwRowChannels {
+			a.C = min(dwRowChannels, vecC-c0) * 4
+			a.W, a.Bias = &w[c0], &bias[c0]
+			for p0 := 0; p0 < pixels; p0 += DWChunk {
+				a.In, a.Out, a.Pixels = &in[inOff+p0*sw*C+c0], &out[p0*C+c0], min(DWChunk, pixels-p0)
+				dwRowAsm(isa.Name, kw, sw, &a)
+			}
+		}
 	}
 	if vecC < C {
 		for ox := 0; ox < pixels; ox++ {

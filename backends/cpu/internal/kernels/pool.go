@@ -21,6 +21,10 @@ type poolArgs struct {
 
 func (p *poolArgs) raw() *[9]uint64 { return (*[9]uint64)(unsafe.Pointer(p)) }
 
+// poolChannels bounds the channels of one pooling call (a multiple of
+// every ISA's vector).
+const poolChannels = 1024
+
 var negInf = func() (v [16]float32) {
 	for i := range v {
 		v[i] = float32(math.Inf(-1))
@@ -63,13 +67,17 @@ func (isa *ISA) Pool(out []float32, outStride int, in []float32, offs []int64, t
 	if vecC > 0 {
 		// The offsets were built for this in (the plan checks them), so every
 		// read stays inside it; the assembly cannot check that itself.
-		a := poolArgs{In: &in[0], Taps: taps, C: vecC * 4, OutStride: outStride * 4, NegInf: &negInf[0]}
-		for p0 := pixLo; p0 < pixHi; p0 += DWChunk {
-			a.Out, a.Offs, a.Pixels = &out[p0*outStride], &offs[p0*taps], min(DWChunk, pixHi-p0)
-			if scales != nil {
-				a.Scales = &scales[p0]
+		a := poolArgs{Taps: taps, OutStride: outStride * 4, NegInf: &negInf[0]}
+		// Calls bounded to DWChunk pixels × poolChannels channels.
+		for c0 := 0; c0 < vecC; c0 += poolChannels {
+			a.In, a.C = &in[c0], min(poolChannels, vecC-c0)*4
+			for p0 := pixLo; p0 < pixHi; p0 += DWChunk {
+				a.Out, a.Offs, a.Pixels = &out[p0*outStride+c0], &offs[p0*taps], min(DWChunk, pixHi-p0)
+				if scales != nil {
+					a.Scales = &scales[p0]
+				}
+				poolAsm(isa.Name, &a, scales != nil)
 			}
-			poolAsm(isa.Name, &a, scales != nil)
 		}
 	}
 	if vecC < C {

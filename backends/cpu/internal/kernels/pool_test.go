@@ -27,7 +27,7 @@ func TestPoolArgsLayout(t *testing.T) {
 func TestPool(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for _, isa := range paths(t) {
-		for _, C := range []int{1, 7, 8, 16, 24, 37, 64, 130} {
+		for _, C := range []int{1, 7, 8, 16, 24, 37, 64, 130, 1100} { // 1100: two calls of poolChannels
 			for _, avg := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s/C%d/avg=%v", isa.Name, C, avg), func(t *testing.T) {
 					H, W, k, s := 5, 5, 3, 2
