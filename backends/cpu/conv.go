@@ -35,6 +35,7 @@ type convStep struct {
 	indirect bool
 	segOffs  []int64 // per segment (kernel row or tap): byte offset within a window
 	segK     int
+	actISA   *kernels.ISA // the plan's full-width ISA, for activations after the kernel
 	// depthwise
 	depthwise bool
 	dwW       []float32 // taps × C

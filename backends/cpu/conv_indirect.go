@@ -21,6 +21,7 @@ func (c *compiler) compileIndirect(s *convStep, x string, pb, pr int) {
 		s.in, s.H, s.W, s.pt, s.pl = padded, s.H+s.pt+pb, s.W+s.pl+pr, 0, 0
 	}
 	s.indirect = true
+	s.actISA = c.pl.p.isa
 	if s.rowSegments() {
 		s.segK = s.kw * s.C
 		s.segOffs = make([]int64, s.kh)
@@ -82,5 +83,23 @@ func (s *convStep) doIndirect(rs *runState, slot int, in, out []float32, gi, r0,
 			b++
 		}
 	}
+	if !ep.Act.Post() {
+		s.isa.GemmIndirect(&pk.cs, in, offs, s.segOffs, s.segK, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, ep, p0, p1)
+		return
+	}
+	// An activation after the kernel (gelu, sigmoid, …) runs over the whole
+	// block on the full-width ISA: one call, and AVX-512's where an AVX2
+	// kernel computed the conv (16 or 48 channels: FastViT's stem).
+	act := ep.Act
+	ep.Act = kernels.Activation{}
 	s.isa.GemmIndirect(&pk.cs, in, offs, s.segOffs, s.segK, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, ep, p0, p1)
+	NR := s.packed[gi].NR
+	c0, c1 := gi*s.Mg+p0*NR, gi*s.Mg+min(p1*NR, s.Mg)
+	if c0 == 0 && c1 == s.M {
+		s.actISA.ApplyAct(act, out[r0*s.M:r1*s.M])
+		return
+	}
+	for r := r0; r < r1; r++ {
+		s.actISA.ApplyAct(act, out[r*s.M+c0:r*s.M+c1])
+	}
 }

@@ -182,3 +182,7 @@ func (isa *ISA) GemmIndirect(cs *ConvScratch, in []float32, rowOffs, segOffs []i
 	}
 	a.In, a.Rows, a.Segs, a.B, a.C = nil, nil, nil, nil, nil
 }
+
+// Post reports whether the activation runs after the micro-kernels (not a
+// clamp inside them), so a caller may apply it to a whole block itself.
+func (a Activation) Post() bool { return a.post() }
