@@ -37,9 +37,9 @@ func TestDepthwiseRow(t *testing.T) {
 				for _, C := range []int{1, 8, 16, 24, 37, 48, 96, 130, 600} { // 600: two calls of dwRowChannels
 					for _, pixels := range []int{1, 4, 7, 14, 70} { // 70: two calls of DWChunk
 						if C*pixels > 5000 {
-						continue // the big channel and pixel counts one at a time
-					}
-					for _, act := range []Activation{{}, {Kind: ActClip, A: 0, B: 6}, {Kind: ActGelu}} {
+							continue // the big channel and pixel counts one at a time
+						}
+						for _, act := range []Activation{{}, {Kind: ActClip, A: 0, B: 6}, {Kind: ActGelu}} {
 							kh := kw - 2 + pixels%3
 							t.Run(fmt.Sprintf("%s/k%dx%d/s%d/C%d/px%d/act%d", isa.Name, kh, kw, sw, C, pixels, act.Kind), func(t *testing.T) {
 								rowStride := ((pixels-1)*sw+kw)*C + 5*C // a wider row
