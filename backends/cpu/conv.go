@@ -36,6 +36,10 @@ type convStep struct {
 	segOffs  []int64 // per segment (kernel row or tap): byte offset within a window
 	segK     int
 	actISA   *kernels.ISA // the plan's full-width ISA, for activations after the kernel
+	// RGB stem (conv_stem.go)
+	stem     bool
+	stemW    []float32
+	stemBias []float32
 	// depthwise
 	depthwise bool
 	dwW       []float32 // taps × C
@@ -219,6 +223,11 @@ func (c *compiler) splitWork(s *convStep) {
 }
 
 func (s *convStep) run(pl *plan, rs *runState) error {
+	if s.stem {
+		macs := s.N * s.OH * s.OW * s.M * 27
+		pl.p.pool.parallel(rs, s, s.N*s.OH, threadsFor(macs/4, pl.p.threads))
+		return nil
+	}
 	if s.dwRow {
 		npix := s.N * s.OH * s.OW
 		pl.p.pool.parallel(rs, s, s.N*s.OH, threadsFor(npix*s.C*s.kh*s.kw, pl.p.threads))
@@ -248,6 +257,10 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 	in, out := rs.f32[s.in], rs.f32[s.out]
 	if s.dwRow {
 		s.doDwRow(rs, slot, in, out, lo, hi)
+		return
+	}
+	if s.stem {
+		s.doStem(in, out, lo, hi)
 		return
 	}
 	if s.depthwise {

@@ -20,8 +20,12 @@ func (c *compiler) compileIndirect(s *convStep, x string, pb, pr int) {
 		c.emit(&padStep{src: s.in, dst: padded, N: s.N, H: s.H, W: s.W, C: s.C, pt: s.pt, pb: pb, pl: s.pl, pr: pr})
 		s.in, s.H, s.W, s.pt, s.pl = padded, s.H+s.pt+pb, s.W+s.pl+pr, 0, 0
 	}
-	s.indirect = true
 	s.actISA = c.pl.p.isa
+	if c.compileStem(s) {
+		c.emit(s)
+		return
+	}
+	s.indirect = true
 	if s.rowSegments() {
 		s.segK = s.kw * s.C
 		s.segOffs = make([]int64, s.kh)

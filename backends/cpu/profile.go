@@ -87,7 +87,9 @@ func stepKind(s step) string {
 			return "conv 1x1 (direct GEMM)"
 		}
 		alg := "im2col-packed GEMM"
-		if s.indirect {
+		if s.stem {
+			alg = "direct stem kernel"
+		} else if s.indirect {
 			alg = "indirect GEMM, any tile"
 		} else if s.isa.InPlace() && s.segmentK() >= minSegmentK {
 			alg = "indirect GEMM"

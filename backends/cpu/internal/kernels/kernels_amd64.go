@@ -244,6 +244,11 @@ func avgPoolAVX512Raw(p *[9]uint64)
 //go:noescape
 func avgPoolAVX2Raw(p *[9]uint64)
 
+// stem3x3c3AVX512 runs a 3×3×3 direct convolution for 16 output channels along one output row (see stemArgs).
+//
+//go:noescape
+func stem3x3c3AVX512(p *[10]uint64)
+
 // dwRowAVX512k3s1 runs a depthwise convolution 3 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
 //
 //go:noescape

@@ -253,6 +253,7 @@ func convKernels() {
 	poolKernel("maxPoolAVX2Raw", false, false)
 	poolKernel("avgPoolAVX512Raw", true, true)
 	poolKernel("avgPoolAVX2Raw", false, true)
+	stemKernel("stem3x3c3AVX512")
 	for _, sw := range []int{1, 2} {
 		for _, kw := range []int{3, 5, 7} {
 			dwRowKernel(fmt.Sprintf("dwRowAVX512k%ds%d", kw, sw), kw, sw, true)
