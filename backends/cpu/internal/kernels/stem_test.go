@@ -41,7 +41,7 @@ func TestStem(t *testing.T) {
 							inOff := 5
 							in := randSlice(r, inOff+3*rowStride)
 							in[inOff+rowStride+3*sw+4] = float32(math.NaN()) // pixel 1 (and 0 at stride 1) read it
-							wt := randSlice(r, m*27)                           // [n][k]
+							wt := randSlice(r, m*27)                         // [n][k]
 							w := PackStem(m, func(k, n int) float32 { return wt[n*27+k] })
 							bias := randSlice(r, m)
 							ldo := m + 3
