@@ -213,6 +213,7 @@ func (c *compiler) splitWork(s *convStep) {
 		per := (rows + 4*c.pl.p.threads - 1) / (4 * c.pl.p.threads)
 		s.rb = min(s.rb, max(4*s.isa.MR, (per+s.isa.MR-1)/s.isa.MR*s.isa.MR))
 	}
+	s.rb = max(1, s.rb) // an empty batch: no blocks
 	s.rBlocks = (rows + s.rb - 1) / s.rb
 	// Split panels too when rows alone give the threads too little to share.
 	s.pg = panels

@@ -56,6 +56,8 @@ func TestConvShapes(t *testing.T) {
 		{name: "stem3x3s2_3to48_gelu", x: []int{1, 3, 15, 14}, op: "conv", attrs: ops.Attrs{"pads": []int{1, 1, 1, 1}, "strides": []int{2, 2}}, w: []int{48, 3, 3, 3}, bias: true, activation: "gelu"},
 		{name: "3x3_8to96_sigmoid_panel_split", x: []int{1, 8, 4, 4}, op: "conv", attrs: ops.Attrs{"pads": []int{1, 1, 1, 1}}, w: []int{96, 8, 3, 3}, bias: true, activation: "sigmoid"},
 		{name: "grouped_gelu_residual", x: []int{1, 12, 6, 6}, op: "conv", attrs: ops.Attrs{"pads": []int{1, 1, 1, 1}, "group": 3}, w: []int{24, 4, 3, 3}, bias: true, residual: true, activation: "gelu"},
+		{name: "empty_batch", x: []int{0, 3, 8, 8}, op: "conv", attrs: ops.Attrs{"pads": []int{1, 1, 1, 1}}, w: []int{16, 3, 3, 3}, bias: true},
+		{name: "empty_batch_1x1", x: []int{0, 8, 4, 4}, op: "conv", w: []int{24, 8, 1, 1}},
 		{name: "max3x3s2", x: []int{2, 37, 9, 8}, op: "max_pool", attrs: ops.Attrs{"kernel_shape": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}}},
 		{name: "max2x2s2", x: []int{8, 16, 8, 8}, op: "max_pool", attrs: ops.Attrs{"kernel_shape": []int{2, 2}, "strides": []int{2, 2}}},
 		{name: "avg3x3s2", x: []int{1, 20, 7, 7}, op: "avg_pool", attrs: ops.Attrs{"kernel_shape": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}}},
