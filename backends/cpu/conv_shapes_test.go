@@ -58,6 +58,8 @@ func TestConvShapes(t *testing.T) {
 		{name: "grouped_gelu_residual", x: []int{1, 12, 6, 6}, op: "conv", attrs: ops.Attrs{"pads": []int{1, 1, 1, 1}, "group": 3}, w: []int{24, 4, 3, 3}, bias: true, residual: true, activation: "gelu"},
 		{name: "empty_batch", x: []int{0, 3, 8, 8}, op: "conv", attrs: ops.Attrs{"pads": []int{1, 1, 1, 1}}, w: []int{16, 3, 3, 3}, bias: true},
 		{name: "empty_batch_1x1", x: []int{0, 8, 4, 4}, op: "conv", w: []int{24, 8, 1, 1}},
+		{name: "global_avg_8x8", x: []int{3, 37, 8, 8}, op: "global_avg_pool"},
+		{name: "global_avg_wide_map", x: []int{1, 20, 40, 30}, op: "global_avg_pool"}, // past maxVecGlobalAvgHW: float64 sums
 		{name: "max3x3s2", x: []int{2, 37, 9, 8}, op: "max_pool", attrs: ops.Attrs{"kernel_shape": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}}},
 		{name: "max2x2s2", x: []int{8, 16, 8, 8}, op: "max_pool", attrs: ops.Attrs{"kernel_shape": []int{2, 2}, "strides": []int{2, 2}}},
 		{name: "avg3x3s2", x: []int{1, 20, 7, 7}, op: "avg_pool", attrs: ops.Attrs{"kernel_shape": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}}},

@@ -116,3 +116,62 @@ func (s *poolStep) includedCount(oy, ox int) int {
 	}
 	return n
 }
+
+// maxVecGlobalAvgHW is the most pixels a global average pool sums in
+// float32 with the vector pooling kernel (error ≲ HW·2^-24 relative, within
+// Tolerance up to here); larger maps keep the float64 sums of
+// globalAvgStep.
+const maxVecGlobalAvgHW = 1024
+
+// vecGlobalAvgStep is global_avg_pool as one average-pooling window per
+// image through the vector kernel: taps are the image's pixels.
+type vecGlobalAvgStep struct {
+	n        *bpruntime.Node
+	src, dst int
+	N, C, HW int
+	offs     []int64 // HW byte offsets: pixel p at p·C·4
+	scale    []float32
+	isa      *kernels.ISA
+}
+
+func (s *vecGlobalAvgStep) node() *bpruntime.Node { return s.n }
+func (s *vecGlobalAvgStep) reads() []int          { return []int{s.src} }
+func (s *vecGlobalAvgStep) writes() []int         { return []int{s.dst} }
+
+// compileVecGlobalAvg takes a global_avg_pool whose map is small enough
+// for float32 sums, on an ISA with a pooling kernel.
+func (c *compiler) compileVecGlobalAvg(n int) bool {
+	nd := &c.a.Nodes[n]
+	x := nd.Inputs[0]
+	sh := c.types[x].Shape
+	isa := c.pl.p.isa
+	if !c.isF32(x) || len(sh) != 4 || len(nd.Outputs) != 1 || !isa.HasPool() {
+		return false
+	}
+	HW := sh[2] * sh[3]
+	if HW == 0 || HW > maxVecGlobalAvgHW {
+		return false
+	}
+	s := &vecGlobalAvgStep{n: nd, N: sh[0], C: sh[1], HW: HW, offs: make([]int64, HW), scale: []float32{float32(1 / float64(HW))}, isa: isa}
+	for p := range s.offs {
+		s.offs[p] = int64(p*s.C) * 4
+	}
+	s.src = c.nhwc(x)
+	s.dst = c.arena(nd.Outputs[0], c.types[nd.Outputs[0]].Shape, false) // N×C×1×1: the same bytes in either layout
+	c.ids[nd.Outputs[0]] = s.dst
+	c.emit(s)
+	return true
+}
+
+func (s *vecGlobalAvgStep) run(pl *plan, rs *runState) error {
+	pl.p.pool.parallel(rs, s, s.N, threadsFor(s.N*s.C*s.HW/4, pl.p.threads))
+	return nil
+}
+
+// do handles images [lo, hi).
+func (s *vecGlobalAvgStep) do(rs *runState, _, lo, hi int) {
+	x, y := rs.f32[s.src], rs.f32[s.dst]
+	for b := lo; b < hi; b++ {
+		s.isa.Pool(y[b*s.C:(b+1)*s.C], s.C, x[b*s.HW*s.C:(b+1)*s.HW*s.C], s.offs, s.HW, s.C, s.scale, 0, 1)
+	}
+}

@@ -121,3 +121,7 @@ func poolGo(out []float32, outStride int, in []float32, offs []int64, taps, C in
 		}
 	}
 }
+
+// HasPool reports whether the ISA has vector pooling kernels (Pool runs
+// on every ISA; without them it is scalar Go).
+func (isa *ISA) HasPool() bool { return isa.poolVecStep() > 0 }
