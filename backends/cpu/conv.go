@@ -182,17 +182,9 @@ func (c *compiler) compileConv(n int) bool {
 			return wf[(gi*s.Mg+m)*K+(ci*s.kh+ky)*s.kw+kx]
 		})
 	}
-	c.pl.maxTaps = max(c.pl.maxTaps, s.kh*s.kw)
 	if !direct && s.isa.Indirect() {
 		c.compileIndirect(s, x, pb, pr)
 		return true
-	}
-	if s.isa.InPlace() && s.segmentK() >= minSegmentK && s.pt+s.pl+pb+pr > 0 {
-		// Indirect convolution over a zero-bordered copy of the input: every
-		// tile inside an output row then reads its taps in place.
-		padded := c.arena(x+"·padded", tensor.Shape{s.N, s.C, s.H + s.pt + pb, s.W + s.pl + pr}, true)
-		c.emit(&padStep{src: s.in, dst: padded, N: s.N, H: s.H, W: s.W, C: s.C, pt: s.pt, pb: pb, pl: s.pl, pr: pr})
-		s.in, s.H, s.W, s.pt, s.pl = padded, s.H+s.pt+pb, s.W+s.pl+pr, 0, 0
 	}
 	s.direct = direct
 	c.splitWork(s)
@@ -311,88 +303,18 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 			s.isa.Gemm(rs.scratch[slot], in[r0*s.C+gi*s.Cg:], s.C, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
 			continue
 		}
+		// ISAs without the indirect kernels (generic, neon): im2col straight
+		// into the kernels' packed A, no column matrix.
 		pk := &rs.packers[slot]
-		pk.s, pk.in, pk.gi = s, in, gi
-		if !s.isa.InPlace() || s.segmentK() < minSegmentK {
-			// im2col straight into the kernels' packed A: no column matrix.
-			pk.r0 = r0
-			s.isa.GemmPacked(rs.scratch[slot], pk, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
-			pk.in = nil
-			continue
-		}
-		// Indirect convolution: a tile of output pixels in one output row and
-		// clear of the padding reads each tap's input pixels in place (evenly
-		// spaced in NHWC); other tiles are packed.
-		segs := rs.segs[slot][:s.kh*s.kw]
-		MR := s.isa.MR
-		for t0, rows := r0, 0; t0 < r1; t0 += rows {
-			ox := t0 % s.OW
-			rows = min(MR, r1-t0, s.OW-ox) // tiles never cross an output row
-			oy := (t0 / s.OW) % s.OH
-			b := t0 / (s.OW * s.OH)
-			ep.Residual = nil
-			if res != nil {
-				ep.Residual = res[t0*s.M+gi*s.Mg:]
-			}
-			c := out[t0*s.M+gi*s.Mg:]
-			if s.inside(oy, ox, rows) {
-				n := 0
-				for ky := 0; ky < s.kh; ky++ {
-					iy := oy*s.sh - s.pt + ky*s.dh
-					if s.rowSegments() {
-						// One group, no dilation: a kernel row's taps are kw·C
-						// contiguous floats, matching B's (ky, kx, ci) order.
-						ix := ox*s.sw - s.pl
-						segs[n] = kernels.Segment{A: in, Off: ((b*s.H+iy)*s.W + ix) * s.C, LDA: s.sw * s.C, K0: ky * s.kw * s.C, K: s.kw * s.C}
-						n++
-						continue
-					}
-					for kx := 0; kx < s.kw; kx++ {
-						ix := ox*s.sw - s.pl + kx*s.dw
-						t := ky*s.kw + kx
-						segs[n] = kernels.Segment{A: in, Off: ((b*s.H+iy)*s.W+ix)*s.C + gi*s.Cg, LDA: s.sw * s.C, K0: t * s.Cg, K: s.Cg}
-						n++
-					}
-				}
-				s.isa.GemmSegments(rs.scratch[slot], segs[:n], rows, s.packed[gi], c, s.M, &ep, p0, p1)
-				continue
-			}
-			pk.r0 = t0
-			s.isa.GemmPacked(rs.scratch[slot], pk, s.packed[gi], c, s.M, &ep, 0, rows, p0, p1)
-		}
-		for i := range segs {
-			segs[i].A = nil
-		}
+		pk.s, pk.in, pk.gi, pk.r0 = s, in, gi, r0
+		s.isa.GemmPacked(rs.scratch[slot], pk, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
 		pk.in = nil
 	}
 }
 
-// minSegmentK is the shortest run of K read in place: below it one
-// micro-kernel call per run costs more than packing the im2col row once.
-const minSegmentK = 8
-
 // rowSegments: one group and no horizontal dilation, so each kernel row's
 // taps are one contiguous run of kw·C floats in NHWC.
 func (s *convStep) rowSegments() bool { return s.G == 1 && s.dw == 1 }
-
-// segmentK is the run of K one in-place segment covers.
-func (s *convStep) segmentK() int {
-	if s.rowSegments() {
-		return s.kw * s.C
-	}
-	return s.Cg
-}
-
-// inside reports whether output pixels ox … ox+rows−1 of row oy are in one
-// output row and every tap of each reads inside the input (no padding).
-func (s *convStep) inside(oy, ox, rows int) bool {
-	if ox+rows > s.OW {
-		return false
-	}
-	iy0, iy1 := oy*s.sh-s.pt, oy*s.sh-s.pt+(s.kh-1)*s.dh
-	ix0, ix1 := ox*s.sw-s.pl, (ox+rows-1)*s.sw-s.pl+(s.kw-1)*s.dw
-	return iy0 >= 0 && iy1 < s.H && ix0 >= 0 && ix1 < s.W
-}
 
 // convPacker packs blocks of a convolution's im2col matrix (rows: output
 // pixels; columns: K = kh·kw·Cg values in (ky, kx, ci) order, zeros for

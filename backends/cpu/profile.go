@@ -91,8 +91,6 @@ func stepKind(s step) string {
 			alg = "direct stem kernel"
 		} else if s.indirect {
 			alg = "indirect GEMM, any tile"
-		} else if s.isa.InPlace() && s.segmentK() >= minSegmentK {
-			alg = "indirect GEMM"
 		}
 		if s.G > 1 {
 			return fmt.Sprintf("conv grouped %dx%d s%d (%s)", s.kh, s.kw, s.sh, alg)
