@@ -4,7 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -56,18 +59,27 @@ func TestProfileZoo(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, z := range models.Zoo() {
-		art, err := z.Build(1)
+		if *profileModels != "" && !slices.Contains(strings.Split(*profileModels, ","), z.Name) {
+			continue
+		}
+		art, err := z.Build(*profileBatch)
 		require.NoError(t, err)
-		in, err := models.Inputs(art, 1, 1)
+		in, err := models.Inputs(art, *profileBatch, 1)
 		require.NoError(t, err)
-		prof, err := cpu.Profile(ctx, cpu.New(cpu.Options{}), art, in, 5)
+		prof, err := cpu.Profile(ctx, cpu.New(cpu.Options{Threads: *profileThreads}), art, in, *profileRuns)
 		require.NoError(t, err)
 		require.NotEmpty(t, prof)
 		t.Logf("%s:", z.Name)
 		for _, p := range prof {
-			t.Logf("  %5.1f%%  %-34s %3d steps  %v/run", 100*p.Share, p.Kind, p.Steps, p.Time/5)
+			t.Logf("  %5.1f%%  %-34s %3d steps  %v/run", 100*p.Share, p.Kind, p.Steps, p.Time/time.Duration(*profileRuns))
 		}
 	}
 }
 
-var profileZoo = flag.Bool("cpu.profile", false, "log per-step profiles of the zoo models")
+var (
+	profileZoo     = flag.Bool("cpu.profile", false, "log per-step profiles of the zoo models")
+	profileModels  = flag.String("cpu.profile.models", "", "with -cpu.profile: only these zoo models (comma-separated)")
+	profileRuns    = flag.Int("cpu.profile.runs", 5, "with -cpu.profile: timed runs per model")
+	profileBatch   = flag.Int("cpu.profile.batch", 1, "with -cpu.profile: batch size")
+	profileThreads = flag.Int("cpu.profile.threads", 0, "with -cpu.profile: threads per run (0: the default)")
+)

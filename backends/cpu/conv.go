@@ -31,12 +31,22 @@ type convStep struct {
 	pg      int                // panels per work item
 	rBlocks int
 	pGroups int
+	// indirect GEMM (conv_indirect.go)
+	indirect bool
+	segOffs  []int64 // per segment (kernel row or tap): byte offset within a window
+	segK     int
+	actISA   *kernels.ISA // the plan's full-width ISA, for activations after the kernel
+	// RGB stem (conv_stem.go)
+	stem     bool
+	stemW    []float32
+	stemBias []float32
 	// depthwise
 	depthwise bool
 	dwW       []float32 // taps × C
 	offs      []int64   // output pixel × tap: byte offset into the input, -1 for padding
 	zero      []float32
 	dwBias    []float32
+	dwRow     bool // output rows through the row kernel (conv_dwrow.go)
 }
 
 func (s *convStep) node() *bpruntime.Node { return s.n }
@@ -117,6 +127,10 @@ func (c *compiler) compileConv(n int) bool {
 			s.in, s.C = e, s.M
 		}
 		s.depthwise = true
+		// Channels are the vector axis here, not Mg: the full-width ISA
+		// (AVX-512 masks its channel tail; about 10 % over AVX2 in
+		// BenchmarkDepthwise).
+		s.isa = c.pl.p.isa
 		taps := s.kh * s.kw
 		s.dwW = make([]float32, taps*s.C)
 		for ch := 0; ch < s.C; ch++ {
@@ -126,6 +140,11 @@ func (c *compiler) compileConv(n int) bool {
 		}
 		s.dwBias = bf
 		s.zero = make([]float32, s.C)
+		if s.dwRow = s.isa.HasDepthwiseRow(s.kw, s.sw); s.dwRow {
+			c.pl.maxEdge = max(c.pl.maxEdge, s.dwEdgeFloats())
+			c.emit(s) // no indirection buffer (conv_dwrow.go)
+			return true
+		}
 		s.offs = make([]int64, s.N*s.OH*s.OW*taps)
 		i := 0
 		for b := 0; b < s.N; b++ {
@@ -148,6 +167,11 @@ func (c *compiler) compileConv(n int) bool {
 		c.emit(s)
 		return true
 	}
+	pb, pr := g.Pads[2], g.Pads[3]
+	direct := s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && pb == 0 && pr == 0
+	if !direct {
+		s.isa = indirectISA(s.isa, s.Mg)
+	}
 	s.packed = make([]*kernels.PackedB, s.G)
 	for gi := 0; gi < s.G; gi++ {
 		// B[k = (ky, kx, ci)][m] = W[g·Mg + m][ci][ky][kx]
@@ -158,19 +182,30 @@ func (c *compiler) compileConv(n int) bool {
 			return wf[(gi*s.Mg+m)*K+(ci*s.kh+ky)*s.kw+kx]
 		})
 	}
-	c.pl.maxTaps = max(c.pl.maxTaps, s.kh*s.kw)
-	pb, pr := g.Pads[2], g.Pads[3]
-	if s.isa.InPlace() && s.segmentK() >= minSegmentK && s.pt+s.pl+pb+pr > 0 {
-		// Indirect convolution over a zero-bordered copy of the input: every
-		// tile inside an output row then reads its taps in place.
-		padded := c.arena(x+"·padded", tensor.Shape{s.N, s.C, s.H + s.pt + pb, s.W + s.pl + pr}, true)
-		c.emit(&padStep{src: s.in, dst: padded, N: s.N, H: s.H, W: s.W, C: s.C, pt: s.pt, pb: pb, pl: s.pl, pr: pr})
-		s.in, s.H, s.W, s.pt, s.pl = padded, s.H+s.pt+pb, s.W+s.pl+pr, 0, 0
+	if !direct && s.isa.Indirect() {
+		c.compileIndirect(s, x, pb, pr)
+		return true
 	}
-	s.direct = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && g.Pads[2] == 0 && g.Pads[3] == 0
+	s.direct = direct
+	c.splitWork(s)
+	c.emit(s)
+	return true
+}
+
+// splitWork cuts a GEMM convolution into work items: blocks of output
+// pixels × groups of B panels.
+func (c *compiler) splitWork(s *convStep) {
 	rows := s.N * s.OH * s.OW
 	panels := s.packed[0].Panels()
 	s.rb = min(rows, kernels.MC)
+	if s.indirect && panels*s.G == 1 {
+		// One panel: only row blocks feed the threads, so cut them small
+		// enough for four parts per thread (whole tiles; B is one panel,
+		// cheap to stream again).
+		per := (rows + 4*c.pl.p.threads - 1) / (4 * c.pl.p.threads)
+		s.rb = min(s.rb, max(4*s.isa.MR, (per+s.isa.MR-1)/s.isa.MR*s.isa.MR))
+	}
+	s.rb = max(1, s.rb) // an empty batch: no blocks
 	s.rBlocks = (rows + s.rb - 1) / s.rb
 	// Split panels too when rows alone give the threads too little to share.
 	s.pg = panels
@@ -178,11 +213,19 @@ func (c *compiler) compileConv(n int) bool {
 		s.pg = (s.pg + 1) / 2
 	}
 	s.pGroups = (panels + s.pg - 1) / s.pg
-	c.emit(s)
-	return true
 }
 
 func (s *convStep) run(pl *plan, rs *runState) error {
+	if s.stem {
+		macs := s.N * s.OH * s.OW * s.M * 27
+		pl.p.pool.parallel(rs, s, s.N*s.OH, threadsFor(macs/4, pl.p.threads))
+		return nil
+	}
+	if s.dwRow {
+		npix := s.N * s.OH * s.OW
+		pl.p.pool.parallel(rs, s, s.N*s.OH, threadsFor(npix*s.C*s.kh*s.kw, pl.p.threads))
+		return nil
+	}
 	if s.depthwise {
 		npix := s.N * s.OH * s.OW
 		parts := (npix + kernels.DWChunk - 1) / kernels.DWChunk
@@ -191,7 +234,10 @@ func (s *convStep) run(pl *plan, rs *runState) error {
 	}
 	K := s.Cg * s.kh * s.kw
 	macs := s.N * s.OH * s.OW * s.M * K
-	pl.p.pool.parallel(rs, s, s.G*s.rBlocks*s.pGroups, threadsFor(macs, pl.p.threads))
+	// Four times the usual minimum: a conv step's share for a woken worker
+	// must outweigh the wake-up (the small CNN's 1.2-MMAC second conv runs
+	// faster on the caller alone: p50 50 → 37 µs for the model at batch 1).
+	pl.p.pool.parallel(rs, s, s.G*s.rBlocks*s.pGroups, threadsFor(macs/4, pl.p.threads))
 	return nil
 }
 
@@ -202,6 +248,14 @@ func threadsFor(work, threads int) int { return max(1, min(threads, work/minWork
 
 func (s *convStep) do(rs *runState, slot, lo, hi int) {
 	in, out := rs.f32[s.in], rs.f32[s.out]
+	if s.dwRow {
+		s.doDwRow(rs, slot, in, out, lo, hi)
+		return
+	}
+	if s.stem {
+		s.doStem(in, out, lo, hi)
+		return
+	}
 	if s.depthwise {
 		taps := s.kh * s.kw
 		npix := s.N * s.OH * s.OW
@@ -241,92 +295,26 @@ func (s *convStep) do(rs *runState, slot, lo, hi int) {
 		if res != nil {
 			ep.Residual, ep.LDR = res[r0*s.M+gi*s.Mg:], s.M
 		}
+		if s.indirect {
+			s.doIndirect(rs, slot, in, out, gi, r0, r1, p0, p1, &ep)
+			continue
+		}
 		if s.direct {
 			s.isa.Gemm(rs.scratch[slot], in[r0*s.C+gi*s.Cg:], s.C, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
 			continue
 		}
+		// ISAs without the indirect kernels (generic, neon): im2col straight
+		// into the kernels' packed A, no column matrix.
 		pk := &rs.packers[slot]
-		pk.s, pk.in, pk.gi = s, in, gi
-		if !s.isa.InPlace() || s.segmentK() < minSegmentK {
-			// im2col straight into the kernels' packed A: no column matrix.
-			pk.r0 = r0
-			s.isa.GemmPacked(rs.scratch[slot], pk, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
-			pk.in = nil
-			continue
-		}
-		// Indirect convolution: a tile of output pixels in one output row and
-		// clear of the padding reads each tap's input pixels in place (evenly
-		// spaced in NHWC); other tiles are packed.
-		segs := rs.segs[slot][:s.kh*s.kw]
-		MR := s.isa.MR
-		for t0, rows := r0, 0; t0 < r1; t0 += rows {
-			ox := t0 % s.OW
-			rows = min(MR, r1-t0, s.OW-ox) // tiles never cross an output row
-			oy := (t0 / s.OW) % s.OH
-			b := t0 / (s.OW * s.OH)
-			ep.Residual = nil
-			if res != nil {
-				ep.Residual = res[t0*s.M+gi*s.Mg:]
-			}
-			c := out[t0*s.M+gi*s.Mg:]
-			if s.inside(oy, ox, rows) {
-				n := 0
-				for ky := 0; ky < s.kh; ky++ {
-					iy := oy*s.sh - s.pt + ky*s.dh
-					if s.rowSegments() {
-						// One group, no dilation: a kernel row's taps are kw·C
-						// contiguous floats, matching B's (ky, kx, ci) order.
-						ix := ox*s.sw - s.pl
-						segs[n] = kernels.Segment{A: in, Off: ((b*s.H+iy)*s.W + ix) * s.C, LDA: s.sw * s.C, K0: ky * s.kw * s.C, K: s.kw * s.C}
-						n++
-						continue
-					}
-					for kx := 0; kx < s.kw; kx++ {
-						ix := ox*s.sw - s.pl + kx*s.dw
-						t := ky*s.kw + kx
-						segs[n] = kernels.Segment{A: in, Off: ((b*s.H+iy)*s.W+ix)*s.C + gi*s.Cg, LDA: s.sw * s.C, K0: t * s.Cg, K: s.Cg}
-						n++
-					}
-				}
-				s.isa.GemmSegments(rs.scratch[slot], segs[:n], rows, s.packed[gi], c, s.M, &ep, p0, p1)
-				continue
-			}
-			pk.r0 = t0
-			s.isa.GemmPacked(rs.scratch[slot], pk, s.packed[gi], c, s.M, &ep, 0, rows, p0, p1)
-		}
-		for i := range segs {
-			segs[i].A = nil
-		}
+		pk.s, pk.in, pk.gi, pk.r0 = s, in, gi, r0
+		s.isa.GemmPacked(rs.scratch[slot], pk, s.packed[gi], out[r0*s.M+gi*s.Mg:], s.M, &ep, 0, r1-r0, p0, p1)
 		pk.in = nil
 	}
 }
 
-// minSegmentK is the shortest run of K read in place: below it one
-// micro-kernel call per run costs more than packing the im2col row once.
-const minSegmentK = 8
-
 // rowSegments: one group and no horizontal dilation, so each kernel row's
 // taps are one contiguous run of kw·C floats in NHWC.
 func (s *convStep) rowSegments() bool { return s.G == 1 && s.dw == 1 }
-
-// segmentK is the run of K one in-place segment covers.
-func (s *convStep) segmentK() int {
-	if s.rowSegments() {
-		return s.kw * s.C
-	}
-	return s.Cg
-}
-
-// inside reports whether output pixels ox … ox+rows−1 of row oy are in one
-// output row and every tap of each reads inside the input (no padding).
-func (s *convStep) inside(oy, ox, rows int) bool {
-	if ox+rows > s.OW {
-		return false
-	}
-	iy0, iy1 := oy*s.sh-s.pt, oy*s.sh-s.pt+(s.kh-1)*s.dh
-	ix0, ix1 := ox*s.sw-s.pl, (ox+rows-1)*s.sw-s.pl+(s.kw-1)*s.dw
-	return iy0 >= 0 && iy1 < s.H && ix0 >= 0 && ix1 < s.W
-}
 
 // convPacker packs blocks of a convolution's im2col matrix (rows: output
 // pixels; columns: K = kh·kw·Cg values in (ky, kx, ci) order, zeros for
@@ -335,6 +323,12 @@ type convPacker struct {
 	s      *convStep
 	in     []float32
 	gi, r0 int // group, and the output pixel of row 0
+
+	// The indirect GEMM's per-thread state (conv_indirect.go).
+	cs      kernels.ConvScratch
+	rowOffs [kernels.MC]int64
+	// A depthwise row's edge windows, zero-bordered (conv_dwrow.go).
+	edge []float32
 }
 
 // PackA implements kernels.APacker. Per tile of mr output pixels it walks
@@ -399,6 +393,14 @@ func (s *repeatChannelsStep) writes() []int         { return []int{s.dst} }
 
 func (s *repeatChannelsStep) run(_ *plan, rs *runState) error {
 	src, dst := rs.f32[s.src], rs.f32[s.dst]
+	if s.times == 2 { // FastViT's patch embeddings and head
+		src, dst = src[:s.pixels*s.C], dst[:2*s.pixels*s.C]
+		for i, v := range src {
+			d := dst[2*i : 2*i+2 : 2*i+2]
+			d[0], d[1] = v, v
+		}
+		return nil
+	}
 	for p := 0; p < s.pixels; p++ {
 		in := src[p*s.C : (p+1)*s.C]
 		out := dst[p*s.C*s.times : (p+1)*s.C*s.times]

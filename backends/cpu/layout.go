@@ -18,9 +18,33 @@ func (s *reorderStep) reads() []int          { return []int{s.src} }
 func (s *reorderStep) writes() []int         { return []int{s.dst} }
 
 func (s *reorderStep) run(pl *plan, rs *runState) error {
+	if s.toNHWC && s.shape[1] == 3 {
+		// An RGB input: one pass per image writing whole pixels (three planes
+		// at once), not three passes of strided stores.
+		pl.p.pool.parallel(rs, rgbReorder{s}, s.shape[0], threadsFor(s.shape.NumElements()/4, pl.p.threads))
+		return nil
+	}
 	n := s.shape[0] * s.shape[1]
 	pl.p.pool.parallel(rs, s, n, threadsFor(s.shape.NumElements()/4, pl.p.threads))
 	return nil
+}
+
+// rgbReorder is a 3-channel NCHW → NHWC reorder split by image.
+type rgbReorder struct{ s *reorderStep }
+
+// do handles images [lo, hi).
+func (r rgbReorder) do(rs *runState, _, lo, hi int) {
+	src, dst := rs.f32[r.s.src], rs.f32[r.s.dst]
+	HW := r.s.shape[2] * r.s.shape[3]
+	for b := lo; b < hi; b++ {
+		img := src[b*3*HW : (b+1)*3*HW]
+		c0, c1, c2 := img[:HW], img[HW:2*HW], img[2*HW:3*HW]
+		d := dst[b*3*HW : (b+1)*3*HW]
+		for p, v := range c0 {
+			px := d[3*p : 3*p+3 : 3*p+3]
+			px[0], px[1], px[2] = v, c1[p], c2[p]
+		}
+	}
 }
 
 // do handles (n, c) planes [lo, hi).

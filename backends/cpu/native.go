@@ -35,7 +35,7 @@ func (c *compiler) native(n int) bool {
 	case "avg_pool":
 		return c.compilePool(n, true)
 	case "global_avg_pool":
-		return c.compileGlobalAvg(n)
+		return c.compileVecGlobalAvg(n) || c.compileGlobalAvg(n)
 	case "reshape", "identity":
 		return c.compileReshape(n)
 	case "transpose":

@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/backplane-ml/backplane/backends/cpu/internal/kernels"
-	"github.com/backplane-ml/backplane/ops"
 	bpruntime "github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
 )
@@ -196,121 +195,6 @@ func (s *layerNormStep) do(rs *runState, _, lo, hi int) {
 			yr[i] = float32(o)
 		}
 	}
-}
-
-// poolStep is max_pool or avg_pool over 2-D NHWC, channels innermost.
-type poolStep struct {
-	n                  *bpruntime.Node
-	src, dst           int
-	avg                bool
-	g                  ops.PoolGeometry
-	N, C, H, W, OH, OW int
-}
-
-func (s *poolStep) node() *bpruntime.Node { return s.n }
-func (s *poolStep) reads() []int          { return []int{s.src} }
-func (s *poolStep) writes() []int         { return []int{s.dst} }
-
-func (c *compiler) compilePool(n int, avg bool) bool {
-	nd := &c.a.Nodes[n]
-	x := nd.Inputs[0]
-	sh := c.types[x].Shape
-	if !c.isF32(x) || len(sh) != 4 || len(nd.Outputs) != 1 {
-		return false
-	}
-	g, err := ops.ResolvePool(sh, nd.Attrs, avg)
-	if err != nil {
-		return false
-	}
-	s := &poolStep{n: nd, avg: avg, g: g, N: sh[0], C: sh[1], H: sh[2], W: sh[3], OH: g.Out[0], OW: g.Out[1]}
-	s.src = c.nhwc(x)
-	s.dst = c.arena(nd.Outputs[0], tensor.Shape{s.N, s.C, s.OH, s.OW}, true)
-	c.ids[nd.Outputs[0]] = s.dst
-	c.emit(s)
-	return true
-}
-
-func (s *poolStep) run(pl *plan, rs *runState) error {
-	pl.p.pool.parallel(rs, s, s.N*s.OH, threadsFor(s.N*s.OH*s.OW*s.C*s.g.Kernel[0]*s.g.Kernel[1], pl.p.threads))
-	return nil
-}
-
-// do handles output rows [lo, hi) of N·OH.
-func (s *poolStep) do(rs *runState, _, lo, hi int) {
-	x, y := rs.f32[s.src], rs.f32[s.dst]
-	kh, kw := s.g.Kernel[0], s.g.Kernel[1]
-	sh, sw := s.g.Strides[0], s.g.Strides[1]
-	dh, dw := s.g.Dilations[0], s.g.Dilations[1]
-	pt, pl := s.g.Pads[0], s.g.Pads[1]
-	C := s.C
-	for row := lo; row < hi; row++ {
-		b, oy := row/s.OH, row%s.OH
-		for ox := 0; ox < s.OW; ox++ {
-			o := ((b*s.OH+oy)*s.OW + ox) * C
-			out := y[o : o+C : o+C]
-			count := 0
-			for ky := 0; ky < kh; ky++ {
-				iy := oy*sh - pt + ky*dh
-				if iy < 0 || iy >= s.H {
-					continue
-				}
-				for kx := 0; kx < kw; kx++ {
-					ix := ox*sw - pl + kx*dw
-					if ix < 0 || ix >= s.W {
-						continue
-					}
-					base := ((b*s.H+iy)*s.W + ix) * C
-					in := x[base : base+C : base+C]
-					switch {
-					case count == 0:
-						copy(out, in)
-					case s.avg:
-						for c, v := range in {
-							out[c] += v
-						}
-					default:
-						for c, v := range in {
-							out[c] = max(out[c], v) // branch-free; NaN wins, as in ref
-						}
-					}
-					count++
-				}
-			}
-			if count == 0 {
-				clear(out) // a window made only of padding (ResolvePool rules it out)
-			}
-			if s.avg {
-				div := count
-				if s.g.CountIncludePad {
-					div = s.includedCount(oy, ox)
-				}
-				inv := 1 / float32(div)
-				for c := range out {
-					out[c] *= inv
-				}
-			}
-		}
-	}
-}
-
-// includedCount is the window positions inside the padded input (the
-// divisor of avg_pool with count_include_pad).
-func (s *poolStep) includedCount(oy, ox int) int {
-	n := 1
-	for d, o := range []int{oy, ox} {
-		size := []int{s.H, s.W}[d]
-		k, st, dl := s.g.Kernel[d], s.g.Strides[d], s.g.Dilations[d]
-		begin, end := s.g.Pads[d], s.g.Pads[2+d]
-		cnt := 0
-		for t := 0; t < k; t++ {
-			i := o*st - begin + t*dl
-			if i >= -begin && i < size+end {
-				cnt++
-			}
-		}
-		n *= cnt
-	}
-	return n
 }
 
 // globalAvgStep averages each channel over H·W of an NHWC value; the

@@ -58,7 +58,7 @@ type plan struct {
 	outputs []int // value ids of the graph outputs, all NCHW
 	arena   int   // floats
 	colSize int   // floats of packing scratch per thread
-	maxTaps int   // most taps of a convolution
+	maxEdge int   // floats of the largest depthwise row edge patch (conv_dwrow.go)
 
 	mu   sync.Mutex
 	free []*runState // idle run states, reused so Run allocates nothing
@@ -72,9 +72,8 @@ type runState struct {
 	f32     [][]float32      // per value: its float32 data this run
 	tens    []*tensor.Tensor // per value: tensors of inInput/inConst/inTensor values
 	scratch []*kernels.Scratch
-	col     [][]float32         // per thread: packing scratch of batched matmuls
-	packers []convPacker        // per thread: a convolution's im2col packer
-	segs    [][]kernels.Segment // per thread: a tile's taps, read in place
+	col     [][]float32  // per thread: packing scratch of batched matmuls
+	packers []convPacker // per thread: a convolution's im2col packer
 	job     job
 	args    []*tensor.Tensor // fallback step arguments
 }
@@ -109,11 +108,10 @@ func (pl *plan) getState() *runState {
 	rs.scratch = make([]*kernels.Scratch, threads)
 	rs.col = make([][]float32, threads)
 	rs.packers = make([]convPacker, threads)
-	rs.segs = make([][]kernels.Segment, threads)
 	for i := range threads {
 		rs.scratch[i] = new(kernels.Scratch)
 		rs.col[i] = make([]float32, pl.colSize)
-		rs.segs[i] = make([]kernels.Segment, pl.maxTaps)
+		rs.packers[i].edge = make([]float32, pl.maxEdge)
 	}
 	for id, v := range pl.vals {
 		switch v.where {

@@ -87,8 +87,10 @@ func stepKind(s step) string {
 			return "conv 1x1 (direct GEMM)"
 		}
 		alg := "im2col-packed GEMM"
-		if s.isa.InPlace() && s.segmentK() >= minSegmentK {
-			alg = "indirect GEMM"
+		if s.stem {
+			alg = "direct stem kernel"
+		} else if s.indirect {
+			alg = "indirect GEMM, any tile"
 		}
 		if s.G > 1 {
 			return fmt.Sprintf("conv grouped %dx%d s%d (%s)", s.kh, s.kw, s.sh, alg)

@@ -25,6 +25,10 @@ func (p *dwArgs) raw() *[13]uint64 { return (*[13]uint64)(unsafe.Pointer(p)) }
 // DWChunk bounds the pixels of one depthwise assembly call.
 const DWChunk = 64
 
+// dwWeightBytes is the most weight bytes (taps × channels) one pass over
+// the pixels keeps hot.
+const dwWeightBytes = 16 << 10
+
 // Depthwise computes, for output pixels [pixLo, pixHi), channel-vectorised
 // depthwise convolution: out[p][c] = bias[c] + Σ_t in[offs[p][t]/4 + c]·w[t][c],
 // where offs holds byte offsets into in (negative: padding, reads 0), then
@@ -54,10 +58,26 @@ func (isa *ISA) Depthwise(sc *Scratch, out []float32, outStride int, in []float3
 		if clamp {
 			a.Flags, a.Min, a.Max = flagClamp, lo, hi
 		}
-		for p0 := pixLo; p0 < pixHi; p0 += DWChunk {
-			n := min(DWChunk, pixHi-p0)
-			a.Out, a.Offs, a.Pixels = &out[p0*outStride], &offs[p0*taps], n
-			isa.dw(a)
+		// Channels in slices whose taps' weights fit in half of L1, each
+		// slice over every pixel: wide layers (960 channels, or 7×7 taps)
+		// would otherwise stream all weights from L2 for every pixel.
+		// Slices are whole 4-vector blocks (64 channels on AVX-512) and
+		// balanced; 128 channels or fewer stay whole (thinner slices cost
+		// more per pixel than the weights' misses).
+		cs := vecC
+		if taps*vecC*4 > dwWeightBytes && vecC > 128 {
+			cs = max(64, dwWeightBytes/(taps*4)/64*64)
+			slices := (vecC + cs - 1) / cs
+			cs = ((vecC+slices-1)/slices + 63) / 64 * 64
+		}
+		for c0 := 0; c0 < vecC; c0 += cs {
+			a.C = min(cs, vecC-c0) * 4
+			a.In, a.W, a.Bias, a.Zero = &in[c0], &w[c0], &bias[c0], &zero[c0]
+			for p0 := pixLo; p0 < pixHi; p0 += DWChunk {
+				n := min(DWChunk, pixHi-p0)
+				a.Out, a.Offs, a.Pixels = &out[p0*outStride+c0], &offs[p0*taps], n
+				isa.dw(a)
+			}
 		}
 	}
 	if vecC < C || isa.dw == nil {

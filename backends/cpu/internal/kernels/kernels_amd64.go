@@ -163,3 +163,148 @@ func depthwiseAVX512Raw(p *[13]uint64)
 //
 //go:noescape
 func depthwiseAVX2Raw(p *[13]uint64)
+
+// igemmAVX512x32r1 computes a 1×32 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX512x32r1(p *[14]uint64)
+
+// igemmAVX512x32r2 computes a 2×32 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX512x32r2(p *[14]uint64)
+
+// igemmAVX512x32r3 computes a 3×32 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX512x32r3(p *[14]uint64)
+
+// igemmAVX512x32r4 computes a 4×32 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX512x32r4(p *[14]uint64)
+
+// igemmAVX512x32r5 computes a 5×32 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX512x32r5(p *[14]uint64)
+
+// igemmAVX512x32r6 computes a 6×32 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX512x32r6(p *[14]uint64)
+
+// igemmAVX2x16r1 computes a 1×16 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX2x16r1(p *[14]uint64)
+
+// igemmAVX2x16r2 computes a 2×16 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX2x16r2(p *[14]uint64)
+
+// igemmAVX2x16r3 computes a 3×16 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX2x16r3(p *[14]uint64)
+
+// igemmAVX2x16r4 computes a 4×16 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX2x16r4(p *[14]uint64)
+
+// igemmAVX2x16r5 computes a 5×16 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX2x16r5(p *[14]uint64)
+
+// igemmAVX2x16r6 computes a 6×16 tile of an indirect convolution GEMM (see igemmArgs).
+//
+//go:noescape
+func igemmAVX2x16r6(p *[14]uint64)
+
+// maxPoolAVX512Raw runs max pooling through an indirection buffer (see poolArgs).
+//
+//go:noescape
+func maxPoolAVX512Raw(p *[9]uint64)
+
+// maxPoolAVX2Raw runs max pooling through an indirection buffer (see poolArgs).
+//
+//go:noescape
+func maxPoolAVX2Raw(p *[9]uint64)
+
+// avgPoolAVX512Raw runs average pooling through an indirection buffer (see poolArgs).
+//
+//go:noescape
+func avgPoolAVX512Raw(p *[9]uint64)
+
+// avgPoolAVX2Raw runs average pooling through an indirection buffer (see poolArgs).
+//
+//go:noescape
+func avgPoolAVX2Raw(p *[9]uint64)
+
+// stem3x3c3AVX512 runs a 3×3×3 direct convolution for 16 output channels along one output row (see stemArgs).
+//
+//go:noescape
+func stem3x3c3AVX512(p *[10]uint64)
+
+// dwRowAVX512k3s1 runs a depthwise convolution 3 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX512k3s1(p *[12]uint64)
+
+// dwRowAVX2k3s1 runs a depthwise convolution 3 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX2k3s1(p *[12]uint64)
+
+// dwRowAVX512k5s1 runs a depthwise convolution 5 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX512k5s1(p *[12]uint64)
+
+// dwRowAVX2k5s1 runs a depthwise convolution 5 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX2k5s1(p *[12]uint64)
+
+// dwRowAVX512k7s1 runs a depthwise convolution 7 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX512k7s1(p *[12]uint64)
+
+// dwRowAVX2k7s1 runs a depthwise convolution 7 taps wide, horizontal stride 1, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX2k7s1(p *[12]uint64)
+
+// dwRowAVX512k3s2 runs a depthwise convolution 3 taps wide, horizontal stride 2, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX512k3s2(p *[12]uint64)
+
+// dwRowAVX2k3s2 runs a depthwise convolution 3 taps wide, horizontal stride 2, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX2k3s2(p *[12]uint64)
+
+// dwRowAVX512k5s2 runs a depthwise convolution 5 taps wide, horizontal stride 2, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX512k5s2(p *[12]uint64)
+
+// dwRowAVX2k5s2 runs a depthwise convolution 5 taps wide, horizontal stride 2, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX2k5s2(p *[12]uint64)
+
+// dwRowAVX512k7s2 runs a depthwise convolution 7 taps wide, horizontal stride 2, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX512k7s2(p *[12]uint64)
+
+// dwRowAVX2k7s2 runs a depthwise convolution 7 taps wide, horizontal stride 2, along one output row (see dwRowArgs).
+//
+//go:noescape
+func dwRowAVX2k7s2(p *[12]uint64)

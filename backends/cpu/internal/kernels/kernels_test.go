@@ -134,7 +134,7 @@ func TestGemm(t *testing.T) {
 func TestDepthwise(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, isa := range paths(t) {
-		for _, C := range []int{1, 7, 8, 16, 24, 37, 64, 96, 130} {
+		for _, C := range []int{1, 7, 8, 16, 24, 37, 64, 96, 130, 1000} { // 1000: weights past dwWeightBytes, channels in slices
 			for _, act := range []Activation{{}, {Kind: ActClip, A: 0, B: 6}, {Kind: ActSigmoid}} {
 				t.Run(fmt.Sprintf("%s/C%d/%d", isa.Name, C, act.Kind), func(t *testing.T) {
 					// 3×3 stride 2 pad 1 over a 5×5 image, NHWC.

@@ -138,6 +138,7 @@ func depthwiseKernel(name string, zmm bool) {
 		}
 		Label(next)
 	}
+	block(name+"_c8", 8, false)
 	block(name+"_c4", 4, false)
 	block(name+"_c1", 1, false)
 	if zmm {

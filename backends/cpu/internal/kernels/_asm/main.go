@@ -31,5 +31,6 @@ func main() {
 	actKernel("expNegAVX2", "exp", false)
 	depthwiseKernel("depthwiseAVX512Raw", true)
 	depthwiseKernel("depthwiseAVX2Raw", false)
+	convKernels()
 	Generate()
 }
