@@ -23,11 +23,6 @@ func init() {
 	for op, onnxOp := range map[string]string{
 		"bitwise_and": "BitwiseAnd", "bitwise_or": "BitwiseOr", "bitwise_xor": "BitwiseXor", "bitwise_not": "BitwiseNot",
 	} {
-		registerExportAt(op, exportRule{onnx: onnxOp, emit: simple(onnxOp), types: func(opset int) dtypeSet {
-			if opset >= 18 {
-				return ints
-			}
-			return 0
-		}})
+		registerExportAt(op, exportRule{onnx: onnxOp, emit: simple(onnxOp), types: since(18, ints)})
 	}
 }
