@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	gobackends "github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
 	"github.com/backplane-ml/backplane/ops"
@@ -123,6 +124,12 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 	}()
 	vals := map[string]*graph.Node{}
 	prog = &program{}
+	carry := eng.carriesBFloat16() // bfloat16 values are float32 inside (bfloat16.go)
+	widen := func(name string) {
+		if carry && types[name].DType == tensor.BFloat16 {
+			vals[name] = graph.ConvertDType(vals[name], dtypes.Float32)
+		}
+	}
 	for _, i := range l.paramInputs {
 		in := a.Inputs[i]
 		shape, err := toGoMLXShape(in.DType, types[in.Name].Shape)
@@ -131,9 +138,11 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 		}
 		if shape.Size() == 0 {
 			vals[in.Name] = graph.Zeros(g, shape)
+			widen(in.Name)
 			continue
 		}
 		vals[in.Name] = graph.Parameter(g, "input:"+in.Name, shape)
+		widen(in.Name)
 		prog.inputs = append(prog.inputs, i)
 	}
 	for _, name := range append(append([]string(nil), l.paramWeights...), l.emptyWeights...) {
@@ -144,9 +153,11 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 		}
 		if shape.Size() == 0 {
 			vals[name] = graph.Zeros(g, shape)
+			widen(name)
 			continue
 		}
 		vals[name] = graph.Parameter(g, "weight:"+name, shape)
+		widen(name)
 	}
 	var checks []runCheck
 	for _, idx := range l.plan.Order {
@@ -167,6 +178,10 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 		if !ok {
 			return nil, fail(n, fmt.Errorf("no lowering for op %s", n.Op))
 		}
+		var narrow []bool // outputs that are bfloat16 carried as float32
+		if carry {
+			lower, narrow = carryLowering(c, lower)
+		}
 		var outs []*graph.Node
 		if allEmpty(c.Out) {
 			// Values without elements carry no data: any lowering would give
@@ -184,6 +199,11 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 		}
 		if err := checkLowered(outs, c.Out); err != nil {
 			return nil, fail(n, err)
+		}
+		for i, nw := range narrow {
+			if nw && !bfloat16Exact[n.Op] && !allEmpty(c.Out[i:i+1]) {
+				outs[i] = roundToBFloat16(outs[i])
+			}
 		}
 		for i, name := range n.Outputs {
 			vals[name] = outs[i]
@@ -204,7 +224,11 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 			src.empty = true
 		default:
 			src.graphOut = len(graphOuts)
-			graphOuts = append(graphOuts, vals[o.Name])
+			v := vals[o.Name]
+			if carry && src.typ.DType == tensor.BFloat16 {
+				v = graph.ConvertDType(v, dtypes.BFloat16) // exact: v holds bfloat16 numbers
+			}
+			graphOuts = append(graphOuts, v)
 		}
 		prog.outputs = append(prog.outputs, src)
 	}
