@@ -82,6 +82,14 @@ func dftMap(c *converter, n *onnxpb.Node) error {
 		}
 		length = v[0]
 	}
+	return dftEmit(c, c.in(0), axis, length, inverse, onesided, c.out(0))
+}
+
+// dftEmit writes the DFT of src ([..., signal, 1 or 2]) along axis, over
+// length points (src's axis cut or zero-padded to it), into dst.
+func dftEmit(c *converter, src string, axis, length int, inverse, onesided bool, dst string) error {
+	x := c.typeOf(src)
+	r := len(x.a)
 	out := length
 	if onesided {
 		out = length/2 + 1
@@ -94,7 +102,7 @@ func dftMap(c *converter, n *onnxpb.Node) error {
 	// real and imaginary parts without the last axis
 	keepDims := make([]int, r-1)
 	part := func(k int) (string, error) {
-		s, err := call("slice", ops.Attrs{"starts": []int{k}, "ends": []int{k + 1}, "axes": []int{r - 1}}, c.in(0))
+		s, err := call("slice", ops.Attrs{"starts": []int{k}, "ends": []int{k + 1}, "axes": []int{r - 1}}, src)
 		if err != nil {
 			return "", err
 		}
@@ -228,5 +236,5 @@ func dftMap(c *converter, n *onnxpb.Node) error {
 			return err
 		}
 	}
-	return c.emit("concat", ops.Attrs{"axis": r - 1}, parts, c.out(0))
+	return c.emit("concat", ops.Attrs{"axis": r - 1}, parts, dst)
 }
