@@ -10,38 +10,50 @@ import (
 	"github.com/backplane-ml/backplane/tensor"
 )
 
-// bfloat16 on the pure-Go engine.
+// bfloat16 and float16 on the pure-Go engine.
 //
 // GoMLX v0.26.0's pure-Go engine computes bfloat16 arithmetic in float32 and
 // converts each result back by dropping the low 16 bits (truncation toward
-// zero), where ONNX and ref round to nearest, ties to even; about half of
+// zero), where ONNX and ref round to nearest, ties to even: about half of
 // all bfloat16 results came out one ulp off, and a float32 to bfloat16 cast
-// had to be refused. The engine has no Bitcast or shifts to round with bit
-// operations, so the driver carries every bfloat16 value of the graph as a
-// float32 holding a bfloat16 number: inputs and weights widen exactly on
-// entry, every lowering sees float32 types and computes in float32, each
-// node's bfloat16 result is rounded to the nearest bfloat16 by float32
-// arithmetic (roundToBFloat16), and graph outputs narrow back, exactly, since
-// they hold bfloat16 numbers. For add, sub, mul, div and sqrt the float32
-// result rounded again to bfloat16 is the correctly rounded bfloat16 result
-// (float32 has more than 2·8+2 bits, so the double rounding is innocuous);
-// other functions are as close as float32 evaluation allows. XLA rounds to
-// nearest even itself and is left alone.
+// had to be refused. It has no float16 at all. It has no Bitcast or shifts
+// to round with bit operations either. So the driver carries every bfloat16
+// and float16 value of the graph as a float32 holding a number of that type:
+// inputs and weights widen exactly on entry (bfloat16 in the graph, float16
+// on the host, since the engine cannot even hold it), every lowering sees
+// float32 types and computes in float32, each node's narrow result is
+// rounded to the nearest bfloat16 or float16 by float32 arithmetic
+// (roundToBFloat16, roundToFloat16), and outputs narrow back, exactly, since
+// they hold numbers of their type. For add, sub, mul, div and sqrt the
+// float32 result rounded again is the correctly rounded narrow result
+// (float32 has at least 2p+2 bits for both, so the double rounding is
+// innocuous); other functions are as close as float32 evaluation allows.
+// XLA has both types and rounds to nearest even itself; it is left alone.
 
-// carriesBFloat16 reports whether the engine carries bfloat16 values as float32.
-func (e *engine) carriesBFloat16() bool { return e.name == GoMLXName }
+// carries reports whether the engine carries values of dtype d as float32.
+func (e *engine) carries(d tensor.DType) bool {
+	return e.name == GoMLXName && (d == tensor.BFloat16 || d == tensor.Float16)
+}
 
-// carriedType is t with bfloat16 replaced by float32.
+// carriedType is t with bfloat16 and float16 replaced by float32.
 func carriedType(t ops.Type) ops.Type {
-	if t.DType == tensor.BFloat16 {
+	if t.DType == tensor.BFloat16 || t.DType == tensor.Float16 {
 		t.DType = tensor.Float32
 	}
 	return t
 }
 
-// bfloat16Exact lists the ops whose outputs are elements of their inputs,
-// moved but not computed: their bfloat16 results need no rounding.
-var bfloat16Exact = map[string]bool{
+// roundTo rounds float32 x, carrying a value of narrow dtype d, to d.
+func roundTo(x *graph.Node, d tensor.DType) *graph.Node {
+	if d == tensor.Float16 {
+		return roundToFloat16(x, nil)
+	}
+	return roundToBFloat16(x)
+}
+
+// narrowExact lists the ops whose outputs are elements of their inputs,
+// moved but not computed: their narrow results need no rounding.
+var narrowExact = map[string]bool{
 	"identity": true, "reshape": true, "transpose": true, "concat": true, "slice": true, "split": true,
 	"gather": true, "gather_elements": true, "gather_nd": true, "expand": true, "tile": true,
 }
@@ -150,14 +162,18 @@ func roundToOddFloat32(x32, beyond *graph.Node) *graph.Node {
 }
 
 // carryLowering switches node c to carried types: c.In and c.Out get float32
-// for bfloat16, and narrow says which outputs were bfloat16 (the driver
-// rounds them). A cast to bfloat16 from a non-bfloat16 value is lowered here,
-// rounding once from the source (castToBFloat16) rather than through the
-// cast lowering's float32.
-func carryLowering(c *nodeCtx, lower loweringFunc) (loweringFunc, []bool) {
-	var narrow []bool
+// for bfloat16 and float16, and narrow says which dtype each output was
+// (Invalid: not carried; the driver rounds the others). A cast to a carried
+// dtype from another dtype is lowered here, rounding once from the source
+// (castToBFloat16, castToFloat16) rather than through float32.
+func carryLowering(c *nodeCtx, lower loweringFunc) (loweringFunc, []tensor.DType) {
+	var narrow []tensor.DType
 	for i, t := range c.Out {
-		narrow = append(narrow, t.DType == tensor.BFloat16)
+		d := tensor.Invalid
+		if carriedType(t).DType != t.DType {
+			d = t.DType
+		}
+		narrow = append(narrow, d)
 		c.Out[i] = carriedType(t)
 	}
 	from := c.In
@@ -165,10 +181,65 @@ func carryLowering(c *nodeCtx, lower loweringFunc) (loweringFunc, []bool) {
 	for i, t := range from {
 		c.In[i] = carriedType(t)
 	}
-	if c.Node.Op == "cast" && narrow[0] && from[0].DType != tensor.BFloat16 {
+	if c.Node.Op == "cast" && narrow[0] != tensor.Invalid && from[0].DType != narrow[0] {
+		to := narrow[0]
 		return func(_ *nodeCtx, in []*graph.Node) ([]*graph.Node, error) {
+			if to == tensor.Float16 {
+				return one(castToFloat16(in[0])), nil
+			}
 			return one(castToBFloat16(in[0])), nil
-		}, []bool{false} // rounded already
+		}, []tensor.DType{tensor.Invalid} // rounded already
 	}
 	return lower, narrow
+}
+
+// float16Ulp is the distance between float16 numbers in the binade of
+// |x| (float32, finite): 2^(e-10) for |x| in [2^e, 2^(e+1)) with e >= -14,
+// 2^-24 below (float16's subnormals). The binade comes from bfloat16
+// truncation, which keeps float32's exponent: float16's ulp is an eighth of
+// bfloat16's (10 fraction bits against 7).
+func float16Ulp(ax *graph.Node) *graph.Node {
+	g := ax.Graph()
+	f := func(v float64) *graph.Node { return graph.Scalar(g, dtypes.Float32, v) }
+	u := graph.Mul(bfloat16Ulp(truncateToBFloat16(ax)), f(0.125))
+	return graph.Where(graph.LessThan(ax, f(0x1p-14)), graph.BroadcastToShape(f(0x1p-24), ax.Shape()), u)
+}
+
+// roundToFloat16 rounds each element of float32 x to the nearest float16
+// number, ties to even, keeping the float32 dtype: NaN stays NaN, ±Inf
+// stays, magnitudes of 65520 (float16's largest, 65504, plus half an ulp)
+// and more become ±Inf, the sign of zero is kept. beyond breaks ties as in
+// roundToBFloat16Sticky (nil: x is exact).
+func roundToFloat16(x, beyond *graph.Node) *graph.Node {
+	g := x.Graph()
+	f := func(v float64) *graph.Node { return graph.Scalar(g, dtypes.Float32, v) }
+	ax := graph.Abs(x)
+	u := float16Ulp(ax)
+	t := graph.Mul(graph.Floor(graph.Div(ax, u)), u) // toward zero on the grid; exact (powers of two)
+	twiceRest := graph.Mul(graph.Sub(ax, t), f(2))
+	m := graph.Div(t, u)
+	odd := graph.Equal(graph.Sub(m, graph.Mul(graph.Floor(graph.Mul(m, f(0.5))), f(2))), f(1))
+	tieUp := odd
+	if beyond != nil {
+		zero := graph.ScalarZero(g, beyond.DType())
+		tieUp = graph.LogicalOr(graph.GreaterThan(beyond, zero), graph.LogicalAnd(graph.Equal(beyond, zero), odd))
+	}
+	up := graph.LogicalOr(graph.GreaterThan(twiceRest, u), graph.LogicalAnd(graph.Equal(twiceRest, u), tieUp))
+	y := graph.Where(up, graph.Add(t, u), t)
+	y = graph.Where(graph.GreaterThan(y, f(65504)), graph.BroadcastToShape(f(math.Inf(1)), x.Shape()), y)
+	y = graph.Where(isNegative(x), graph.Neg(y), y)
+	y = graph.Where(graph.Equal(y, f(0)), graph.Mul(x, f(0)), y) // ±0 with x's sign
+	y = graph.Where(graph.IsFinite(x), y, x)                    // ±Inf
+	nan := graph.BroadcastToShape(f(math.NaN()), x.Shape())
+	return graph.Where(graph.IsNaN(x), nan, y)
+}
+
+// castToFloat16 rounds x of any dtype (a carried value is float32) to
+// float16, carried as float32, once from x's value.
+func castToFloat16(x *graph.Node) *graph.Node {
+	if x.DType() == dtypes.Float32 {
+		return roundToFloat16(x, nil)
+	}
+	x32, beyond := float32Parts(x)
+	return roundToFloat16(x32, beyond)
 }
