@@ -229,7 +229,7 @@ func roundToFloat16(x, beyond *graph.Node) *graph.Node {
 	y = graph.Where(graph.GreaterThan(y, f(65504)), graph.BroadcastToShape(f(math.Inf(1)), x.Shape()), y)
 	y = graph.Where(isNegative(x), graph.Neg(y), y)
 	y = graph.Where(graph.Equal(y, f(0)), graph.Mul(x, f(0)), y) // ±0 with x's sign
-	y = graph.Where(graph.IsFinite(x), y, x)                    // ±Inf
+	y = graph.Where(graph.IsFinite(x), y, x)                     // ±Inf
 	nan := graph.BroadcastToShape(f(math.NaN()), x.Shape())
 	return graph.Where(graph.IsNaN(x), nan, y)
 }
