@@ -40,7 +40,8 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 				require.Equal(t, float32(1.5), tensor.MustView[float32](want)[0])
 			}
 		}
-	} // float16, which the pure-Go engine carries as float32, goes up widened
+	}
+	// float16, which the pure-Go engine carries as float32, goes up widened
 	// and comes back narrowed, bit for bit.
 	f16 := tensor.MustFromSlice([]tensor.Float16Value{0x3c01, 0x7bff, 0x0001, 0x8000, 0xfc00}, 5)
 	for _, adopt := range []bool{true, false} {
