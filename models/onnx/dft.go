@@ -12,7 +12,7 @@ import (
 // with zeros or cut to dft_length, is moved last and multiplied by constant
 // cosine and sine matrices; forward X[k] = Σ x[n]·e^(−2πi·kn/L), inverse
 // x[n] = (1/L)·Σ X[k]·e^(2πi·kn/L), onesided keeping k <= L/2. The inverse
-// of a onesided spectrum is refused by name.
+// of a onesided spectrum (IRFFT) is in dft_irfft.go.
 
 func init() { register("DFT", dftMap) }
 
@@ -65,13 +65,16 @@ func dftMap(c *converter, n *onnxpb.Node) error {
 	if err != nil {
 		return err
 	}
-	if inverse && onesided {
-		return c.errorf(ErrUnsupported, "DFT with inverse and onesided (a onesided inverse transform)")
-	}
 	if x.dynamic(axis) {
 		return c.inputErrorf(0, ErrUnsupported, "DFT along a symbolic axis")
 	}
 	length := x.a[axis]
+	if inverse && onesided {
+		if x.a[r-1] != 2 {
+			return c.inputErrorf(0, ErrInvalidModel, "shape %v: the inverse of a onesided spectrum (IRFFT) takes complex input", x.a)
+		}
+		length = 2 * (x.a[axis] - 1) // the default: the full signal of that spectrum
+	}
 	if c.in(1) != "" {
 		v, err := c.constInts(1)
 		if err != nil {
@@ -81,6 +84,12 @@ func dftMap(c *converter, n *onnxpb.Node) error {
 			return c.inputErrorf(1, ErrInvalidModel, "dft_length %v, want one value >= 1", v)
 		}
 		length = v[0]
+	}
+	if inverse && onesided {
+		if length < 1 {
+			return c.inputErrorf(0, ErrInvalidModel, "a onesided spectrum of %d bins gives no signal; give dft_length", x.a[axis])
+		}
+		return irfftEmit(c, c.in(0), axis, length, c.out(0))
 	}
 	return dftEmit(c, c.in(0), axis, length, inverse, onesided, c.out(0))
 }

@@ -75,3 +75,29 @@ func mustFloat32s(t *testing.T, s tensor.Shape, v []float64) *tensor.Tensor {
 	require.NoError(t, err)
 	return x
 }
+
+// TestCompositeIRFFT: the inverse of a onesided spectrum gives back the
+// real signal (x = irfft(rfft(x)), even and odd lengths), and a hand case:
+// the spectrum [4, 0, 0] of length 4 (k = 0 only, imaginary parts of the
+// self-conjugate bins ignored) is the constant 1.
+func TestCompositeIRFFT(t *testing.T) {
+	for _, n := range []int{8, 7} {
+		sig := make([]float64, n)
+		for i := range sig {
+			sig[i] = math.Cos(0.9*float64(i)) - 0.3*float64(i%3)
+		}
+		x := mustFloat32s(t, tensor.Shape{1, n, 1}, sig)
+		bins := int64(n/2 + 1)
+		spec := cmpRun(t, 17, node("DFT", []string{"x"}, []string{"y"}, aInt("onesided", 1)), []string{"y"},
+			[]onnxpb.ValueInfo{tin("x", onnxpb.Float, 1, int64(n), 1)}, []*tensor.Tensor{x})[0]
+		lenInit := initializer(t, "len", tensor.Scalar(int64(n)))
+		back := cmpRun(t, 17, node("DFT", []string{"s", "len"}, []string{"y"}, aInt("onesided", 1), aInt("inverse", 1)), []string{"y"},
+			[]onnxpb.ValueInfo{tin("s", onnxpb.Float, 1, bins, 2)}, []*tensor.Tensor{spec}, lenInit)[0]
+		requireClose(t, back, x)
+	}
+	// default length 2·(3−1) = 4; Im of bins 0 and 2 must not matter
+	s := mustFloat32s(t, tensor.Shape{1, 3, 2}, []float64{4, 7, 0, 0, 0, -5})
+	out := cmpRun(t, 17, node("DFT", []string{"s"}, []string{"y"}, aInt("onesided", 1), aInt("inverse", 1)), []string{"y"},
+		[]onnxpb.ValueInfo{tin("s", onnxpb.Float, 1, 3, 2)}, []*tensor.Tensor{s})[0]
+	requireClose(t, out, mustFloat32s(t, tensor.Shape{1, 4, 1}, []float64{1, 1, 1, 1}))
+}
