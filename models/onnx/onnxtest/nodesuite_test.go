@@ -19,7 +19,8 @@ import (
 
 var (
 	update       = flag.Bool("update", false, "rewrite the node suite's expected-outcome lists from this run")
-	nodeBackends = flag.String("node-backends", "ref,gomlx", "comma-separated backends the node suite runs on (each needs testdata/node_expected_BACKEND.txt)")
+	nodeBackends = flag.String("node-backends", "ref,gomlx", "comma-separated backends the node suite runs on (each needs testdata/node_expected_BACKEND.txt); "+
+		"xla runs when its PJRT plugin is installed (make xla) and is skipped otherwise")
 )
 
 // expectedFile is the checked-in list of the node tests that do not pass on backend.
@@ -54,6 +55,19 @@ func TestNodeSuite(t *testing.T) {
 			results := make([]onnxtest.Result, len(cases))
 			for i, c := range cases {
 				results[i] = onnxtest.Run(context.Background(), c, backend, onnxtest.DefaultTolerance)
+			}
+			if backend != "ref" {
+				// Every test ref passes passes here too or is refused by
+				// Supports naming the op or dtype: never a wrong answer.
+				f, err := os.Open(expectedFile("ref"))
+				require.NoError(t, err)
+				refExp, err := onnxtest.ReadExpectations(f)
+				f.Close()
+				require.NoError(t, err)
+				if bad := onnxtest.NotRefused(refExp, results); len(bad) > 0 {
+					t.Errorf("%d node tests pass on ref but fail on %s without a refusal naming op or dtype:\n%s",
+						len(bad), backend, strings.Join(bad, "\n"))
+				}
 			}
 			path := expectedFile(backend)
 			if *update {
