@@ -29,6 +29,9 @@ unit:
 	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/cpu
 	# Issue 15's attacks that compute or compile at full size: too slow under the race detector.
 	$(GO) test -count=1 ./internal/hostile
+	# ONNX's operator tests on xla (make xla's plugin; skips without it unless
+	# BACKPLANE_REQUIRE_XLA=1): ref and gomlx run in the race pass above.
+	GOMLX_NO_AUTO_INSTALL=1 $(GO) test -count=1 -run '^TestNodeSuite$$' ./models/onnx/onnxtest -node-backends xla
 	# Exported zoo models on ONNX Runtime vs ref (skips, saying why, without make ort).
 	$(GO) test -count=1 -run '^TestExportedZooOnORTMatchesRef$$' ./internal/zoobench
 	# The Core ML backend's bridge glue against the bridge's C test double (Linux only).

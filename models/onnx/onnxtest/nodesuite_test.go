@@ -12,7 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	_ "github.com/backplane-ml/backplane/backends/xla" // registers gomlx (and xla)
+	"github.com/backplane-ml/backplane/backends/xla" // registers gomlx (and xla)
 	"github.com/backplane-ml/backplane/models/onnx/onnxtest"
 	"github.com/backplane-ml/backplane/runtime"
 )
@@ -50,6 +50,9 @@ func TestNodeSuite(t *testing.T) {
 			b, ok := runtime.Lookup(backend)
 			require.True(t, ok, "backend %q is not registered in this test binary", backend)
 			if err := runtime.Availability(b); err != nil {
+				if backend == "xla" && os.Getenv(xla.RequirePluginEnv) == "1" {
+					t.Fatalf("%s=1 but the xla backend is unavailable: %v", xla.RequirePluginEnv, err)
+				}
 				t.Skipf("backend %s is not available here: %v", backend, err)
 			}
 			results := make([]onnxtest.Result, len(cases))
