@@ -16,8 +16,9 @@ type gemmStep struct {
 	bias         []float32
 	act          kernels.Activation
 	isa          *kernels.ISA
-	rb, pg       int
-	rBlocks, pGr int
+	rb, pg       int // rows and panels per part
+	rBlocks, pGr int // parts along rows and along panels
+	threads      int
 }
 
 func (s *gemmStep) node() *bpruntime.Node { return s.n }
@@ -59,14 +60,8 @@ func (c *compiler) compileMatmul(n int) bool {
 	}
 	s.out = c.arena(f.out, c.types[f.out].Shape, false)
 	c.ids[f.out] = s.out
-	panels := s.b.Panels()
-	s.rb = max(1, min(s.M, kernels.MC))
-	s.rBlocks = (s.M + s.rb - 1) / s.rb
-	s.pg = panels
-	for s.pg > 1 && s.rBlocks*((panels+s.pg-1)/s.pg) < 4*c.pl.p.threads {
-		s.pg = (s.pg + 1) / 2
-	}
-	s.pGr = (panels + s.pg - 1) / s.pg
+	s.threads = threadsFor(s.M*s.N*s.K, c.pl.p.threads)
+	s.rb, s.rBlocks, s.pg, s.pGr = splitGemm(s.M, s.b.Panels(), s.isa.MR, s.isa.NR, s.threads)
 	c.emit(s)
 	return true
 }
@@ -75,7 +70,7 @@ func (s *gemmStep) run(pl *plan, rs *runState) error {
 	if s.M == 0 {
 		return nil
 	}
-	pl.p.pool.parallel(rs, s, s.rBlocks*s.pGr, threadsFor(s.M*s.N*s.K, pl.p.threads))
+	pl.p.pool.parallelGrain(rs, s, s.rBlocks*s.pGr, s.threads, 1)
 	return nil
 }
 
@@ -91,6 +86,50 @@ func (s *gemmStep) do(rs *runState, slot, lo, hi int) {
 		r0, r1 := rbi*s.rb, min((rbi+1)*s.rb, s.M)
 		s.isa.Gemm(rs.scratch[slot], a, s.K, s.b, out, s.N, &ep, r0, r1, pgi*s.pg, min((pgi+1)*s.pg, panels))
 	}
+}
+
+// partsPerThread is how many parts a parallel GEMM is cut into per thread:
+// enough that a thread slowed by another process (the machine is shared)
+// leaves little for the others to wait on, few enough that each part still
+// runs hundreds of micro-kernel calls.
+const partsPerThread = 8
+
+// minTilesPerPart keeps a row block at several tiles when splitting rows.
+const minTilesPerPart = 4
+
+// splitGemm cuts an M-row, panels-panel GEMM into parts for threads: rb rows
+// (a multiple of mr, so tiles are whole) by pg panels, rBlocks×pGr parts of
+// about equal size. Splitting rows makes each row block stream its panels of
+// B again; splitting panels makes each panel group read A's rows again; the
+// split with the least of that traffic wins. One thread: one part.
+func splitGemm(M, panels, mr, nr, threads int) (rb, rBlocks, pg, pGr int) {
+	if threads <= 1 || M <= 0 || panels <= 0 {
+		return max(M, 1), 1, max(panels, 1), 1
+	}
+	tiles := (M + mr - 1) / mr
+	want := partsPerThread * threads
+	minBlocks := (M + kernels.MC - 1) / kernels.MC // the A block of a part fits L2
+	best, bestCost := -1, 0
+	maxBlocks := max(minBlocks, tiles/minTilesPerPart) // a part's B block serves several tiles
+	for r := minBlocks; r <= maxBlocks; r++ {
+		p := min(panels, (want+r-1)/r)
+		if r*p < want && r < maxBlocks {
+			continue // too few parts: more row blocks are needed
+		}
+		if cost := r*panels*nr + p*M; best < 0 || cost < bestCost {
+			best, bestCost = r, cost
+		}
+		if p == 1 {
+			break // more row blocks only add traffic
+		}
+	}
+	perBlock := (tiles + best - 1) / best
+	rb = perBlock * mr
+	rBlocks = (M + rb - 1) / rb
+	pGr = min(panels, (want+rBlocks-1)/rBlocks)
+	pg = (panels + pGr - 1) / pGr
+	pGr = (panels + pg - 1) / pg
+	return rb, rBlocks, pg, pGr
 }
 
 // batchedMatmulStep multiplies two computed values, batch by batch (same

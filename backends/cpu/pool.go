@@ -94,6 +94,12 @@ func (j *job) help(slot int) {
 // picks the job up after the parts ran out just signs off, so a pool busy
 // with another Run delays this step by at most one part of that Run.
 func (p *workerPool) parallel(rs *runState, t tiler, n, want int) {
+	p.parallelGrain(rs, t, n, want, 0)
+}
+
+// parallelGrain is parallel handing out grain parts at a time (0: about a
+// quarter of a thread's share).
+func (p *workerPool) parallelGrain(rs *runState, t tiler, n, want, grain int) {
 	if n <= 0 {
 		return
 	}
@@ -104,7 +110,10 @@ func (p *workerPool) parallel(rs *runState, t tiler, n, want int) {
 	}
 	j := &rs.job
 	j.t, j.rs, j.n = t, rs, n
-	j.grain = max(1, n/(want*4))
+	j.grain = grain
+	if grain <= 0 {
+		j.grain = max(1, n/(want*4))
+	}
 	j.next.Store(0)
 	j.slots.Store(0)
 	for range want - 1 {

@@ -194,21 +194,31 @@ func TestForcedPath(t *testing.T) {
 	}
 }
 
+// gemmBenchShapes are M, K, N: squares, then BERT-base's matmuls at 128
+// tokens (QKV and output, FFN in, FFN out) and an MLP's GEMV.
+var gemmBenchShapes = [][3]int{{64, 64, 64}, {128, 128, 128}, {256, 256, 256}, {512, 512, 512}, {1024, 1024, 1024},
+	{128, 768, 768}, {128, 768, 3072}, {128, 3072, 768}, {1, 784, 256}, {8, 784, 256}}
+
 // BenchmarkGemm reports single-thread GFLOP/s of the micro-kernels on
 // square problems (A unpacked, B packed once outside the loop).
 func BenchmarkGemm(b *testing.B) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, isa := range paths(b) {
-		for _, n := range []int{64, 128, 256, 512, 1024} {
-			b.Run(fmt.Sprintf("%s/%d", isa.Name, n), func(b *testing.B) {
-				a, bm, c := randSlice(r, n*n), randSlice(r, n*n), make([]float32, n*n)
-				pb := isa.PackB(n, n, func(k, j int) float32 { return bm[k*n+j] })
+		for _, s := range gemmBenchShapes {
+			m, k, n := s[0], s[1], s[2]
+			name := fmt.Sprintf("%s/%d", isa.Name, m)
+			if m != k || k != n {
+				name = fmt.Sprintf("%s/%dx%dx%d", isa.Name, m, k, n)
+			}
+			b.Run(name, func(b *testing.B) {
+				a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+				pb := isa.PackB(k, n, func(kk, j int) float32 { return bm[kk*n+j] })
 				sc := new(Scratch)
 				b.ResetTimer()
 				for b.Loop() {
-					isa.Gemm(sc, a, n, pb, c, n, nil, 0, n, 0, pb.Panels())
+					isa.Gemm(sc, a, k, pb, c, n, nil, 0, m, 0, pb.Panels())
 				}
-				b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				b.ReportMetric(2*float64(m)*float64(k)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
 	}
