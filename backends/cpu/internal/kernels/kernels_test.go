@@ -78,7 +78,11 @@ func refAct(a Activation, x float64) float64 {
 
 func TestGemm(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{7, 40, 1021} /* lda 1024: packed A */, {1, 1, 1}, {6, 32, 8}, {7, 33, 5}, {13, 17, 300}, {5, 70, 513}, {1, 100, 3}, {12, 64, 256}, {3, 5, 0}}
+	// M, N, K: lda 1024 (six rows in the same L1 sets), tails of rows,
+	// panels and K blocks, and halves of 15 and 25 rows (several tiles and a
+	// partial one per call).
+	shapes := [][3]int{{7, 40, 1021}, {1, 1, 1}, {6, 32, 8}, {7, 33, 5}, {13, 17, 300}, {5, 70, 513}, {1, 100, 3}, {12, 64, 256}, {3, 5, 0},
+		{30, 40, 300}, {50, 70, 130}}
 	acts := []Activation{{}, {Kind: ActRelu}, {Kind: ActClip, A: 0, B: 6}, {Kind: ActSigmoid}, {Kind: ActSilu}, {Kind: ActGelu}, {Kind: ActHardSwish}}
 	for _, isa := range paths(t) {
 		for _, s := range shapes {
