@@ -14,6 +14,11 @@ type rowKernels struct {
 	norm        func(x, y, g, b *float32, n int, mean, inv float64)
 }
 
+// rowChunk bounds the floats one row-kernel call handles (a multiple of
+// every vector width), so a long row never keeps the scheduler waiting:
+// about 10 µs per call.
+const rowChunk = 1 << 14
+
 // vecPart is how much of n floats the row kernels take (a multiple of the
 // vector width), 0 when the ISA has none.
 func (isa *ISA) vecPart(n int) int {
@@ -32,8 +37,10 @@ func (isa *ISA) SoftmaxRow(x, y []float32) {
 	v := isa.vecPart(n)
 	k := &isa.rows
 	mx := x[0]
-	if v > 0 {
-		mx = k.max(&x[0], v)
+	for c := 0; c < v; c += rowChunk {
+		if m := k.max(&x[c], min(rowChunk, v-c)); c == 0 || m > mx || m != m {
+			mx = m
+		}
 	}
 	for _, e := range x[v:] {
 		if e > mx || e != e {
@@ -42,7 +49,9 @@ func (isa *ISA) SoftmaxRow(x, y []float32) {
 	}
 	var sum float64
 	if v > 0 {
-		sum = k.expShiftSum(&x[0], &y[0], v, mx)
+		for c := 0; c < v; c += rowChunk {
+			sum += k.expShiftSum(&x[c], &y[c], min(rowChunk, v-c), mx)
+		}
 		for i := v; i < n; i++ {
 			y[i] = float32(math.Exp(float64(x[i] - mx)))
 			sum += float64(y[i])
@@ -57,8 +66,8 @@ func (isa *ISA) SoftmaxRow(x, y []float32) {
 		}
 	}
 	inv := float32(1 / sum)
-	if v > 0 {
-		k.scale(&y[0], v, inv)
+	for c := 0; c < v; c += rowChunk {
+		k.scale(&y[c], min(rowChunk, v-c), inv)
 	}
 	for i := v; i < n; i++ {
 		y[i] *= inv
@@ -80,24 +89,24 @@ func (isa *ISA) LayerNormRow(x, y, g, b []float32, eps float64) {
 	}
 	k := &isa.rows
 	var sum float64
-	if v > 0 {
-		sum = k.sum(&x[0], v)
+	for c := 0; c < v; c += rowChunk {
+		sum += k.sum(&x[c], min(rowChunk, v-c))
 	}
 	for _, e := range x[v:] {
 		sum += float64(e)
 	}
 	mean := sum / float64(n)
 	var sq float64
-	if v > 0 {
-		sq = k.sqDev(&x[0], v, mean)
+	for c := 0; c < v; c += rowChunk {
+		sq += k.sqDev(&x[c], min(rowChunk, v-c), mean)
 	}
 	for _, e := range x[v:] {
 		d := float64(e) - mean
 		sq += d * d
 	}
 	inv := 1 / math.Sqrt(sq/float64(n)+eps)
-	if v > 0 {
-		k.norm(&x[0], &y[0], &g[0], &b[0], v, mean, inv)
+	for c := 0; c < v; c += rowChunk {
+		k.norm(&x[c], &y[c], &g[c], &b[c], min(rowChunk, v-c), mean, inv)
 	}
 	for i := v; i < n; i++ {
 		o := (float64(x[i]) - mean) * inv * float64(g[i])

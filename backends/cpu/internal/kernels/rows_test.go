@@ -10,7 +10,7 @@ import (
 )
 
 // rowLengths cover rows shorter than a vector, whole vectors, and tails.
-var rowLengths = []int{1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 128, 773}
+var rowLengths = []int{1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 128, 773, 2*rowChunk + 37}
 
 // requireClose checks got against want within atol + rtol·|want|, NaN
 // matching NaN and an infinity only itself.
