@@ -32,14 +32,17 @@ type Policy struct {
 	explorePeriod uint64 // runs per exploration; 0 = off
 	// NoNumericCheck turns off the scan of float outputs for NaN and Inf.
 	// With the check on, NaN or Inf in a non-reference backend's outputs is
-	// judged, not refused by rule: when some input holds NaN or Inf the
-	// outputs are accepted (the data put them there); otherwise the same
-	// run is repeated on the reference backend and the outputs are accepted
-	// when they match it (NaN where it has NaN, the same infinities, the rest
-	// within the shadow tolerance) and are a ModeNumeric failure otherwise.
-	// After NonFiniteTrust agreeing judgements for a (model, backend) only
-	// one run in NonFiniteSample is judged. A model without the reference
-	// backend among its candidates cannot be judged: its outputs are accepted.
+	// judged, not refused by rule: the same run is repeated on the reference
+	// backend and the outputs are accepted when they match it (NaN where it
+	// has NaN, the same infinities, the rest within the shadow tolerance) and
+	// are a ModeNumeric failure otherwise — also when the inputs hold NaN or
+	// Inf, since a faulty backend can add a NaN to those too. Outputs whose
+	// finiteness pattern (which elements are NaN, +Inf, -Inf) ref already
+	// confirmed for this (model, backend) are judged one run in
+	// NonFiniteSample; so is every pattern once NonFinitePatterns were
+	// confirmed. A disagreement forgets the confirmed patterns. A model
+	// without the reference backend among its candidates cannot be judged:
+	// its outputs are accepted.
 	NoNumericCheck bool
 }
 

@@ -4,31 +4,63 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 	"sync/atomic"
 
 	"github.com/backplane-ml/backplane/tensor"
 )
 
-// NonFiniteTrust is how many agreeing judgements of non-finite outputs a
-// (model, backend) needs before they are only sampled; NonFiniteSample is
-// one in how many runs is judged after that (see Policy.NoNumericCheck).
+// NonFinitePatterns is how many distinct finiteness patterns (which output
+// elements are NaN, +Inf or -Inf) a (model, backend) remembers once ref has
+// confirmed them; NonFiniteSample is one in how many runs whose pattern is
+// trusted is judged anyway (see Policy.NoNumericCheck).
 const (
-	NonFiniteTrust  = 3
-	NonFiniteSample = 64
+	NonFinitePatterns = 64
+	NonFiniteSample   = 64
 )
 
-// nonFiniteState counts a candidate's judged non-finite outputs.
+// nonFiniteState is a candidate's record of judged non-finite outputs.
 type nonFiniteState struct {
-	agreed atomic.Int64
-	seen   atomic.Int64
+	seen atomic.Int64
+
+	mu       sync.Mutex
+	patterns map[uint64]struct{} // finiteness patterns ref confirmed
+	full     bool                // NonFinitePatterns confirmed: every pattern is sampled
+}
+
+// trusted reports whether outputs with finiteness pattern p may skip the
+// reference run this time: p (or, once NonFinitePatterns were confirmed,
+// any pattern) agreed with ref before, and this is not a sampled run.
+func (st *nonFiniteState) trusted(p uint64) bool {
+	st.mu.Lock()
+	_, known := st.patterns[p]
+	known = known || st.full
+	st.mu.Unlock()
+	return known && st.seen.Add(1)%NonFiniteSample != 0
+}
+
+// judged records ref's verdict on pattern p. A disagreement forgets every
+// confirmed pattern, so the backend's next non-finite outputs are all judged.
+func (st *nonFiniteState) judged(p uint64, agreed bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !agreed {
+		st.patterns, st.full = nil, false
+		return
+	}
+	if st.patterns == nil {
+		st.patterns = map[uint64]struct{}{}
+	}
+	st.patterns[p] = struct{}{}
+	st.full = len(st.patterns) >= NonFinitePatterns
 }
 
 // judgeNonFinite decides whether outputs of c holding NaN or Inf (output i
-// is the first) are right: nil accepts them, an error says why not.
+// is the first) are right: nil accepts them, an error says why not. Outputs
+// are judged against the reference backend's for the same inputs, even when
+// the inputs hold NaN or Inf (a faulty backend can turn x into NaN there
+// too), unless their finiteness pattern is one ref already confirmed.
 func (m *Model) judgeNonFinite(ctx context.Context, c *candidate, inputs, out []*tensor.Tensor, i int) error {
-	if nonFiniteOutput(inputs) >= 0 {
-		return nil // NaN or Inf in, NaN or Inf out: the data's doing
-	}
 	var ref *candidate
 	for _, k := range m.cands {
 		if k.isRef {
@@ -39,7 +71,8 @@ func (m *Model) judgeNonFinite(ctx context.Context, c *candidate, inputs, out []
 		return nil // nothing to judge against; see Policy.NoNumericCheck
 	}
 	st := m.nonFinite(c)
-	if n := st.seen.Add(1); st.agreed.Load() >= NonFiniteTrust && n%NonFiniteSample != 0 {
+	pattern := finitenessPattern(out)
+	if st.trusted(pattern) {
 		return nil
 	}
 	p, err := ref.prepare(ctx, m.art)
@@ -57,12 +90,13 @@ func (m *Model) judgeNonFinite(ctx context.Context, c *candidate, inputs, out []
 	}
 	for k := range want {
 		if cmp := tensor.Compare(out[k], want[k], tol(want[k].DType())); !cmp.Equal {
+			st.judged(pattern, false)
 			return fmt.Errorf("output %q holds NaN or Inf and differs from the reference backend's "+
 				"(%d elements differ in finiteness; max abs error among finite ones %g)",
 				m.art.Outputs[k].Name, finitenessMismatches(out[k], want[k]), cmp.MaxAbsErr)
 		}
 	}
-	st.agreed.Add(1)
+	st.judged(pattern, true)
 	return nil
 }
 

@@ -3,8 +3,8 @@ package cpu
 import (
 	"sort"
 
-	"github.com/backplane-ml/backplane/backends/ref"
 	"github.com/backplane-ml/backplane/ops"
+	"github.com/backplane-ml/backplane/ops/reference"
 	bpruntime "github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
 )
@@ -207,7 +207,7 @@ func (c *compiler) fold(nd *bpruntime.Node) (bool, error) {
 			return false, nil
 		}
 	}
-	out, err := ref.Eval(nd.Op, nd.Attrs, args...)
+	out, err := reference.Eval(nd.Op, nd.Attrs, args...)
 	if err != nil {
 		return true, c.pl.errorf(nd, "folding a constant: %v", err)
 	}
@@ -217,7 +217,7 @@ func (c *compiler) fold(nd *bpruntime.Node) (bool, error) {
 	return true, nil
 }
 
-// fallback runs the node through the reference backend's kernel.
+// fallback runs the node through its reference kernel (ops/reference).
 func (c *compiler) fallback(nd *bpruntime.Node) {
 	s := &fallbackStep{n: nd}
 	for _, name := range nd.Inputs {
@@ -235,7 +235,7 @@ func (c *compiler) fallback(nd *bpruntime.Node) {
 	c.emit(s)
 }
 
-// fallbackStep runs one node with ref's kernel (float64 accumulation).
+// fallbackStep runs one node with its reference kernel (float64 accumulation).
 type fallbackStep struct {
 	n   *bpruntime.Node
 	in  []int // -1: omitted optional input
@@ -263,7 +263,7 @@ func (s *fallbackStep) run(pl *plan, rs *runState) error {
 		args = append(args, t)
 	}
 	rs.args = args
-	out, err := ref.Eval(s.n.Op, s.n.Attrs, args...)
+	out, err := reference.Eval(s.n.Op, s.n.Attrs, args...)
 	for i := range args {
 		args[i] = nil
 	}

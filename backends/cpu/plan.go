@@ -8,6 +8,7 @@ import (
 
 	"github.com/backplane-ml/backplane/backends/cpu/internal/kernels"
 	"github.com/backplane-ml/backplane/ops"
+	"github.com/backplane-ml/backplane/ops/reference"
 	bpruntime "github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
 )
@@ -159,6 +160,11 @@ func (pl *plan) run(ctx context.Context, inputs []*tensor.Tensor) (outs []*tenso
 		}
 		if err := s.run(pl, rs); err != nil {
 			n := s.node()
+			if n != nil && reference.IsInputDataError(err) {
+				// The data's values are at fault (an index out of range): the
+				// caller's error, not the backend's, so no fallback or breaker.
+				return nil, bpruntime.InputDataError(a.Name, Name, n.Name, n.Op, err)
+			}
 			e := &bpruntime.Error{Kind: bpruntime.ErrBackend, Model: a.Name, Backend: Name, Mode: bpruntime.ModeRuntime, Err: err}
 			if n != nil {
 				e.Node, e.Op = n.Name, n.Op

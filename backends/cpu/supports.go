@@ -3,7 +3,7 @@ package cpu
 import (
 	"fmt"
 
-	"github.com/backplane-ml/backplane/backends/ref"
+	"github.com/backplane-ml/backplane/ops/reference"
 	bpruntime "github.com/backplane-ml/backplane/runtime"
 )
 
@@ -12,7 +12,7 @@ import (
 // (other ops, other dtypes) through the reference kernels, which are exact.
 func (b *Backend) Supports(a *bpruntime.Artifact) error {
 	for _, n := range a.Nodes {
-		if !ref.Supported(n.Op) {
+		if !reference.Supported(n.Op) {
 			return &bpruntime.Error{Kind: bpruntime.ErrUnsupported, Model: a.Name, Backend: Name, Node: n.Name, Op: n.Op,
 				Mode: bpruntime.ModeUnsupported, Err: fmt.Errorf("no kernel for op %s", n.Op)}
 		}

@@ -1,6 +1,7 @@
-// Package ref is backplane's reference backend: a plain Go interpreter with
-// one straightforward kernel per op, accumulating in float64 (int64 for
-// integers) and rounding once per output element.
+// Package ref is backplane's reference backend: a plain Go interpreter over
+// package ops/reference's kernels, one straightforward kernel per op,
+// accumulating in float64 (int64 for integers) and rounding once per output
+// element.
 //
 // It is the numeric ground truth every other backend is tested against, and
 // the last resort of the dispatcher, so it favours obviously correct code over
@@ -9,9 +10,9 @@ package ref
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"github.com/backplane-ml/backplane/ops/reference"
 	"github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
 )
@@ -89,7 +90,7 @@ func (p *prepared) Run(ctx context.Context, inputs []*tensor.Tensor) ([]*tensor.
 			args = append(args, vals[in]) // "" maps to nil: an omitted optional input
 		}
 		out, err := Eval(n.Op, n.Attrs, args...)
-		if de := (inputDataError{}); errors.As(err, &de) {
+		if reference.IsInputDataError(err) {
 			return nil, runtime.InputDataError(a.Name, Name, n.Name, n.Op, err)
 		}
 		if err != nil {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/backplane-ml/backplane/backends/ref"
 	"github.com/backplane-ml/backplane/ops/optest"
+	"github.com/backplane-ml/backplane/ops/reference"
 	"github.com/backplane-ml/backplane/tensor"
 )
 
@@ -45,7 +45,7 @@ func (k *kit) randomCases(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			in, err := randomInputs(c, k.o.Seed)
 			require.NoError(t, err)
-			want, err := ref.Eval(c.Op, c.Attrs, in...)
+			want, err := reference.Eval(c.Op, c.Attrs, in...)
 			require.NoError(t, err, "reference backend")
 			a, feed, err := singleNode(c.Name, c.Op, c.Attrs, in, len(want), k.o.ConstantOperands)
 			require.NoError(t, err)

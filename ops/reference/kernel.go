@@ -1,4 +1,4 @@
-package ref
+package reference
 
 import (
 	"fmt"
@@ -18,10 +18,10 @@ var kernels = map[string]kernel{}
 // register installs the kernel for op; called from the init of each family file.
 func register(op string, k kernel) {
 	if _, dup := kernels[op]; dup {
-		panic("ref: duplicate kernel for " + op)
+		panic("reference: duplicate kernel for " + op)
 	}
 	if _, ok := ops.Lookup(op); !ok {
-		panic("ref: kernel for unknown op " + op)
+		panic("reference: kernel for unknown op " + op)
 	}
 	kernels[op] = k
 }
@@ -46,21 +46,21 @@ func Eval(op string, a ops.Attrs, in ...*tensor.Tensor) ([]*tensor.Tensor, error
 func evalInferred(op string, a ops.Attrs, in []*tensor.Tensor, outTypes []ops.Type) ([]*tensor.Tensor, error) {
 	k, ok := kernels[op]
 	if !ok {
-		return nil, fmt.Errorf("ref: no kernel for op %s", op)
+		return nil, fmt.Errorf("reference: no kernel for op %s", op)
 	}
 	if empty := allEmpty(outTypes); empty != nil {
 		return empty, nil
 	}
 	out, err := k(a, in, outTypes)
 	if err != nil {
-		return nil, fmt.Errorf("ref: op %s: %w", op, err)
+		return nil, fmt.Errorf("reference: op %s: %w", op, err)
 	}
 	if len(out) != len(outTypes) {
-		return nil, fmt.Errorf("ref: op %s kernel returned %d outputs, want %d", op, len(out), len(outTypes))
+		return nil, fmt.Errorf("reference: op %s kernel returned %d outputs, want %d", op, len(out), len(outTypes))
 	}
 	for i, t := range out {
 		if t == nil || !ops.TypeOf(t).Equal(outTypes[i]) {
-			return nil, fmt.Errorf("ref: op %s kernel output %d is %v, inferred %v", op, i, typeString(t), outTypes[i])
+			return nil, fmt.Errorf("reference: op %s kernel output %d is %v, inferred %v", op, i, typeString(t), outTypes[i])
 		}
 	}
 	return out, nil
@@ -101,7 +101,7 @@ func single(t *tensor.Tensor, err error) ([]*tensor.Tensor, error) {
 	return []*tensor.Tensor{t}, nil
 }
 
-// Supported reports whether the reference backend has a kernel for op.
+// Supported reports whether op has a reference kernel.
 func Supported(op string) bool {
 	_, ok := kernels[op]
 	return ok
