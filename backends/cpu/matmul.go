@@ -61,7 +61,7 @@ func (c *compiler) compileMatmul(n int) bool {
 	s.out = c.arena(f.out, c.types[f.out].Shape, false)
 	c.ids[f.out] = s.out
 	s.threads = threadsFor(s.M*s.N*s.K, c.pl.p.threads)
-	s.rb, s.rBlocks, s.pg, s.pGr = splitGemm(s.M, s.b.Panels(), s.isa.MR, s.isa.NR, s.threads)
+	s.rb, s.rBlocks, s.pg, s.pGr = splitGemm(s.M, s.b.Panels(), s.isa.MR, s.isa.NR, s.threads, s.M*s.N*s.K)
 	c.emit(s)
 	return true
 }
@@ -102,12 +102,15 @@ const minTilesPerPart = 4
 // about equal size. Splitting rows makes each row block stream its panels of
 // B again; splitting panels makes each panel group read A's rows again; the
 // split with the least of that traffic wins. One thread: one part.
-func splitGemm(M, panels, mr, nr, threads int) (rb, rBlocks, pg, pGr int) {
+// macs is the whole GEMM's multiply-adds.
+func splitGemm(M, panels, mr, nr, threads, macs int) (rb, rBlocks, pg, pGr int) {
 	if threads <= 1 || M <= 0 || panels <= 0 {
 		return max(M, 1), 1, max(panels, 1), 1
 	}
 	tiles := (M + mr - 1) / mr
-	want := partsPerThread * threads
+	// At least minWorkPerThread multiply-adds per part: smaller parts cost
+	// more in handing out than they gain in balance.
+	want := max(threads, min(partsPerThread*threads, macs/minWorkPerThread))
 	minBlocks := (M + kernels.MC - 1) / kernels.MC // the A block of a part fits L2
 	best, bestCost := -1, 0
 	maxBlocks := max(minBlocks, tiles/minTilesPerPart) // a part's B block serves several tiles
