@@ -58,16 +58,14 @@ gemmAVX512x32r1_loop:
 	JNZ              gemmAVX512x32r1_loop
 
 gemmAVX512x32r1_epilogue:
-	MOVQ  48(AX), CX
-	MOVQ  24(AX), DX
-	MOVQ  32(AX), BX
-	MOVQ  80(AX), BX
-	KMOVW BX, K1
-	SHRQ  $0x10, BX
-	KMOVW BX, K2
-	SHRQ  $0x10, BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ      48(AX), CX
+	MOVQ      24(AX), DX
+	MOVQ      32(AX), BX
+	MOVQ      80(AX), BX
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	KMOVW     BX, K2
+	SHRQ      $0x10, BX
 	TESTQ     $0x00000001, CX
 	JZ        gemmAVX512x32r1_bias
 	MOVQ      DX, BX
@@ -177,16 +175,14 @@ gemmAVX512x32r2_loop:
 	JNZ              gemmAVX512x32r2_loop
 
 gemmAVX512x32r2_epilogue:
-	MOVQ  48(AX), CX
-	MOVQ  24(AX), DX
-	MOVQ  32(AX), BX
-	MOVQ  80(AX), SI
-	KMOVW SI, K1
-	SHRQ  $0x10, SI
-	KMOVW SI, K2
-	SHRQ  $0x10, SI
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ      48(AX), CX
+	MOVQ      24(AX), DX
+	MOVQ      32(AX), BX
+	MOVQ      80(AX), SI
+	KMOVW     SI, K1
+	SHRQ      $0x10, SI
+	KMOVW     SI, K2
+	SHRQ      $0x10, SI
 	TESTQ     $0x00000001, CX
 	JZ        gemmAVX512x32r2_bias
 	MOVQ      DX, SI
@@ -327,16 +323,14 @@ gemmAVX512x32r3_loop:
 	JNZ              gemmAVX512x32r3_loop
 
 gemmAVX512x32r3_epilogue:
-	MOVQ  48(AX), CX
-	MOVQ  24(AX), DX
-	MOVQ  32(AX), BX
-	MOVQ  80(AX), SI
-	KMOVW SI, K1
-	SHRQ  $0x10, SI
-	KMOVW SI, K2
-	SHRQ  $0x10, SI
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ      48(AX), CX
+	MOVQ      24(AX), DX
+	MOVQ      32(AX), BX
+	MOVQ      80(AX), SI
+	KMOVW     SI, K1
+	SHRQ      $0x10, SI
+	KMOVW     SI, K2
+	SHRQ      $0x10, SI
 	TESTQ     $0x00000001, CX
 	JZ        gemmAVX512x32r3_bias
 	MOVQ      DX, SI
@@ -508,16 +502,14 @@ gemmAVX512x32r4_loop:
 	JNZ              gemmAVX512x32r4_loop
 
 gemmAVX512x32r4_epilogue:
-	MOVQ  48(AX), CX
-	MOVQ  24(AX), DX
-	MOVQ  32(AX), BX
-	MOVQ  80(AX), SI
-	KMOVW SI, K1
-	SHRQ  $0x10, SI
-	KMOVW SI, K2
-	SHRQ  $0x10, SI
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ      48(AX), CX
+	MOVQ      24(AX), DX
+	MOVQ      32(AX), BX
+	MOVQ      80(AX), SI
+	KMOVW     SI, K1
+	SHRQ      $0x10, SI
+	KMOVW     SI, K2
+	SHRQ      $0x10, SI
 	TESTQ     $0x00000001, CX
 	JZ        gemmAVX512x32r4_bias
 	MOVQ      DX, SI
@@ -720,16 +712,14 @@ gemmAVX512x32r5_loop:
 	JNZ              gemmAVX512x32r5_loop
 
 gemmAVX512x32r5_epilogue:
-	MOVQ  48(AX), CX
-	MOVQ  24(AX), DX
-	MOVQ  32(AX), BX
-	MOVQ  80(AX), SI
-	KMOVW SI, K1
-	SHRQ  $0x10, SI
-	KMOVW SI, K2
-	SHRQ  $0x10, SI
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ      48(AX), CX
+	MOVQ      24(AX), DX
+	MOVQ      32(AX), BX
+	MOVQ      80(AX), SI
+	KMOVW     SI, K1
+	SHRQ      $0x10, SI
+	KMOVW     SI, K2
+	SHRQ      $0x10, SI
 	TESTQ     $0x00000001, CX
 	JZ        gemmAVX512x32r5_bias
 	MOVQ      DX, SI
@@ -963,16 +953,14 @@ gemmAVX512x32r6_loop:
 	JNZ              gemmAVX512x32r6_loop
 
 gemmAVX512x32r6_epilogue:
-	MOVQ  48(AX), CX
-	MOVQ  24(AX), DX
-	MOVQ  32(AX), BX
-	MOVQ  80(AX), SI
-	KMOVW SI, K1
-	SHRQ  $0x10, SI
-	KMOVW SI, K2
-	SHRQ  $0x10, SI
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ      48(AX), CX
+	MOVQ      24(AX), DX
+	MOVQ      32(AX), BX
+	MOVQ      80(AX), SI
+	KMOVW     SI, K1
+	SHRQ      $0x10, SI
+	KMOVW     SI, K2
+	SHRQ      $0x10, SI
 	TESTQ     $0x00000001, CX
 	JZ        gemmAVX512x32r6_bias
 	MOVQ      DX, SI
@@ -1170,11 +1158,9 @@ gemmAVX2x16r1_loop:
 	JNZ          gemmAVX2x16r1_loop
 
 gemmAVX2x16r1_epilogue:
-	MOVQ 48(AX), CX
-	MOVQ 24(AX), DX
-	MOVQ 32(AX), BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ    48(AX), CX
+	MOVQ    24(AX), DX
+	MOVQ    32(AX), BX
 	TESTQ   $0x00000001, CX
 	JZ      gemmAVX2x16r1_bias
 	MOVQ    DX, BX
@@ -1294,11 +1280,9 @@ gemmAVX2x16r2_loop:
 	JNZ          gemmAVX2x16r2_loop
 
 gemmAVX2x16r2_epilogue:
-	MOVQ 48(AX), CX
-	MOVQ 24(AX), DX
-	MOVQ 32(AX), BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ    48(AX), CX
+	MOVQ    24(AX), DX
+	MOVQ    32(AX), BX
 	TESTQ   $0x00000001, CX
 	JZ      gemmAVX2x16r2_bias
 	MOVQ    DX, SI
@@ -1454,11 +1438,9 @@ gemmAVX2x16r3_loop:
 	JNZ          gemmAVX2x16r3_loop
 
 gemmAVX2x16r3_epilogue:
-	MOVQ 48(AX), CX
-	MOVQ 24(AX), DX
-	MOVQ 32(AX), BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ    48(AX), CX
+	MOVQ    24(AX), DX
+	MOVQ    32(AX), BX
 	TESTQ   $0x00000001, CX
 	JZ      gemmAVX2x16r3_bias
 	MOVQ    DX, SI
@@ -1650,11 +1632,9 @@ gemmAVX2x16r4_loop:
 	JNZ          gemmAVX2x16r4_loop
 
 gemmAVX2x16r4_epilogue:
-	MOVQ 48(AX), CX
-	MOVQ 24(AX), DX
-	MOVQ 32(AX), BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ    48(AX), CX
+	MOVQ    24(AX), DX
+	MOVQ    32(AX), BX
 	TESTQ   $0x00000001, CX
 	JZ      gemmAVX2x16r4_bias
 	MOVQ    DX, SI
@@ -1882,11 +1862,9 @@ gemmAVX2x16r5_loop:
 	JNZ          gemmAVX2x16r5_loop
 
 gemmAVX2x16r5_epilogue:
-	MOVQ 48(AX), CX
-	MOVQ 24(AX), DX
-	MOVQ 32(AX), BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ    48(AX), CX
+	MOVQ    24(AX), DX
+	MOVQ    32(AX), BX
 	TESTQ   $0x00000001, CX
 	JZ      gemmAVX2x16r5_bias
 	MOVQ    DX, SI
@@ -2150,11 +2128,9 @@ gemmAVX2x16r6_loop:
 	JNZ          gemmAVX2x16r6_loop
 
 gemmAVX2x16r6_epilogue:
-	MOVQ 48(AX), CX
-	MOVQ 24(AX), DX
-	MOVQ 32(AX), BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ    48(AX), CX
+	MOVQ    24(AX), DX
+	MOVQ    32(AX), BX
 	TESTQ   $0x00000001, CX
 	JZ      gemmAVX2x16r6_bias
 	MOVQ    DX, SI
@@ -2350,16 +2326,14 @@ gemmAVX512x32u1_loop:
 	JNZ              gemmAVX512x32u1_loop
 
 gemmAVX512x32u1_epilogue:
-	MOVQ  48(AX), CX
-	MOVQ  24(AX), DX
-	MOVQ  32(AX), BX
-	MOVQ  80(AX), BX
-	KMOVW BX, K1
-	SHRQ  $0x10, BX
-	KMOVW BX, K2
-	SHRQ  $0x10, BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ      48(AX), CX
+	MOVQ      24(AX), DX
+	MOVQ      32(AX), BX
+	MOVQ      80(AX), BX
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	KMOVW     BX, K2
+	SHRQ      $0x10, BX
 	TESTQ     $0x00000001, CX
 	JZ        gemmAVX512x32u1_bias
 	MOVQ      DX, BX
@@ -2472,16 +2446,14 @@ gemmAVX512x32u2_loop:
 	JNZ              gemmAVX512x32u2_loop
 
 gemmAVX512x32u2_epilogue:
-	MOVQ  48(AX), CX
-	MOVQ  24(AX), DX
-	MOVQ  32(AX), BX
-	MOVQ  80(AX), SI
-	KMOVW SI, K1
-	SHRQ  $0x10, SI
-	KMOVW SI, K2
-	SHRQ  $0x10, SI
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ      48(AX), CX
+	MOVQ      24(AX), DX
+	MOVQ      32(AX), BX
+	MOVQ      80(AX), SI
+	KMOVW     SI, K1
+	SHRQ      $0x10, SI
+	KMOVW     SI, K2
+	SHRQ      $0x10, SI
 	TESTQ     $0x00000001, CX
 	JZ        gemmAVX512x32u2_bias
 	MOVQ      DX, SI
@@ -2625,16 +2597,14 @@ gemmAVX512x32u3_loop:
 	JNZ              gemmAVX512x32u3_loop
 
 gemmAVX512x32u3_epilogue:
-	MOVQ  48(AX), CX
-	MOVQ  24(AX), DX
-	MOVQ  32(AX), BX
-	MOVQ  80(AX), SI
-	KMOVW SI, K1
-	SHRQ  $0x10, SI
-	KMOVW SI, K2
-	SHRQ  $0x10, SI
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ      48(AX), CX
+	MOVQ      24(AX), DX
+	MOVQ      32(AX), BX
+	MOVQ      80(AX), SI
+	KMOVW     SI, K1
+	SHRQ      $0x10, SI
+	KMOVW     SI, K2
+	SHRQ      $0x10, SI
 	TESTQ     $0x00000001, CX
 	JZ        gemmAVX512x32u3_bias
 	MOVQ      DX, SI
@@ -2811,16 +2781,14 @@ gemmAVX512x32u4_loop:
 	JNZ              gemmAVX512x32u4_loop
 
 gemmAVX512x32u4_epilogue:
-	MOVQ  48(AX), CX
-	MOVQ  24(AX), DX
-	MOVQ  32(AX), BX
-	MOVQ  80(AX), SI
-	KMOVW SI, K1
-	SHRQ  $0x10, SI
-	KMOVW SI, K2
-	SHRQ  $0x10, SI
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ      48(AX), CX
+	MOVQ      24(AX), DX
+	MOVQ      32(AX), BX
+	MOVQ      80(AX), SI
+	KMOVW     SI, K1
+	SHRQ      $0x10, SI
+	KMOVW     SI, K2
+	SHRQ      $0x10, SI
 	TESTQ     $0x00000001, CX
 	JZ        gemmAVX512x32u4_bias
 	MOVQ      DX, SI
@@ -3028,16 +2996,14 @@ gemmAVX512x32u5_loop:
 	JNZ              gemmAVX512x32u5_loop
 
 gemmAVX512x32u5_epilogue:
-	MOVQ  48(AX), CX
-	MOVQ  24(AX), DX
-	MOVQ  32(AX), BX
-	MOVQ  80(AX), SI
-	KMOVW SI, K1
-	SHRQ  $0x10, SI
-	KMOVW SI, K2
-	SHRQ  $0x10, SI
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ      48(AX), CX
+	MOVQ      24(AX), DX
+	MOVQ      32(AX), BX
+	MOVQ      80(AX), SI
+	KMOVW     SI, K1
+	SHRQ      $0x10, SI
+	KMOVW     SI, K2
+	SHRQ      $0x10, SI
 	TESTQ     $0x00000001, CX
 	JZ        gemmAVX512x32u5_bias
 	MOVQ      DX, SI
@@ -3276,16 +3242,14 @@ gemmAVX512x32u6_loop:
 	JNZ              gemmAVX512x32u6_loop
 
 gemmAVX512x32u6_epilogue:
-	MOVQ  48(AX), CX
-	MOVQ  24(AX), DX
-	MOVQ  32(AX), BX
-	MOVQ  80(AX), SI
-	KMOVW SI, K1
-	SHRQ  $0x10, SI
-	KMOVW SI, K2
-	SHRQ  $0x10, SI
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ      48(AX), CX
+	MOVQ      24(AX), DX
+	MOVQ      32(AX), BX
+	MOVQ      80(AX), SI
+	KMOVW     SI, K1
+	SHRQ      $0x10, SI
+	KMOVW     SI, K2
+	SHRQ      $0x10, SI
 	TESTQ     $0x00000001, CX
 	JZ        gemmAVX512x32u6_bias
 	MOVQ      DX, SI
@@ -3486,11 +3450,9 @@ gemmAVX2x16u1_loop:
 	JNZ          gemmAVX2x16u1_loop
 
 gemmAVX2x16u1_epilogue:
-	MOVQ 48(AX), CX
-	MOVQ 24(AX), DX
-	MOVQ 32(AX), BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ    48(AX), CX
+	MOVQ    24(AX), DX
+	MOVQ    32(AX), BX
 	TESTQ   $0x00000001, CX
 	JZ      gemmAVX2x16u1_bias
 	MOVQ    DX, BX
@@ -3613,11 +3575,9 @@ gemmAVX2x16u2_loop:
 	JNZ          gemmAVX2x16u2_loop
 
 gemmAVX2x16u2_epilogue:
-	MOVQ 48(AX), CX
-	MOVQ 24(AX), DX
-	MOVQ 32(AX), BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ    48(AX), CX
+	MOVQ    24(AX), DX
+	MOVQ    32(AX), BX
 	TESTQ   $0x00000001, CX
 	JZ      gemmAVX2x16u2_bias
 	MOVQ    DX, SI
@@ -3776,11 +3736,9 @@ gemmAVX2x16u3_loop:
 	JNZ          gemmAVX2x16u3_loop
 
 gemmAVX2x16u3_epilogue:
-	MOVQ 48(AX), CX
-	MOVQ 24(AX), DX
-	MOVQ 32(AX), BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ    48(AX), CX
+	MOVQ    24(AX), DX
+	MOVQ    32(AX), BX
 	TESTQ   $0x00000001, CX
 	JZ      gemmAVX2x16u3_bias
 	MOVQ    DX, SI
@@ -3977,11 +3935,9 @@ gemmAVX2x16u4_loop:
 	JNZ          gemmAVX2x16u4_loop
 
 gemmAVX2x16u4_epilogue:
-	MOVQ 48(AX), CX
-	MOVQ 24(AX), DX
-	MOVQ 32(AX), BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ    48(AX), CX
+	MOVQ    24(AX), DX
+	MOVQ    32(AX), BX
 	TESTQ   $0x00000001, CX
 	JZ      gemmAVX2x16u4_bias
 	MOVQ    DX, SI
@@ -4214,11 +4170,9 @@ gemmAVX2x16u5_loop:
 	JNZ          gemmAVX2x16u5_loop
 
 gemmAVX2x16u5_epilogue:
-	MOVQ 48(AX), CX
-	MOVQ 24(AX), DX
-	MOVQ 32(AX), BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ    48(AX), CX
+	MOVQ    24(AX), DX
+	MOVQ    32(AX), BX
 	TESTQ   $0x00000001, CX
 	JZ      gemmAVX2x16u5_bias
 	MOVQ    DX, SI
@@ -4487,11 +4441,9 @@ gemmAVX2x16u6_loop:
 	JNZ          gemmAVX2x16u6_loop
 
 gemmAVX2x16u6_epilogue:
-	MOVQ 48(AX), CX
-	MOVQ 24(AX), DX
-	MOVQ 32(AX), BX
-
-	// Accumulate onto C from an earlier K block.
+	MOVQ    48(AX), CX
+	MOVQ    24(AX), DX
+	MOVQ    32(AX), BX
 	TESTQ   $0x00000001, CX
 	JZ      gemmAVX2x16u6_bias
 	MOVQ    DX, SI
