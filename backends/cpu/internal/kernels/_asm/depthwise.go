@@ -37,12 +37,7 @@ func depthwiseKernel(name string, zmm bool) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s runs a depthwise convolution through an indirection buffer (see dwArgs).", name))
 	p := Mem{Base: Load(Param("p"), GP64())}
-	vec := func() VecVirtual {
-		if zmm {
-			return ZMM()
-		}
-		return YMM()
-	}
+	vec := func() VecVirtual { return newVec(zmm) }
 	width := 4 * lanes(zmm)
 	out, offs, npix := GP64(), GP64(), GP64()
 	MOVQ(p.Offset(dwOut), out)
@@ -67,15 +62,7 @@ func depthwiseKernel(name string, zmm bool) {
 		var kr Op
 		if masked {
 			JLE(LabelRef(next))
-			// mask = (1 << rem/4) - 1
-			SHRQ(U8(2), rem)
-			m := GP64()
-			MOVQ(U32(1), m)
-			SHLXQ(rem, m, m) // BMI2, present on every AVX-512 CPU
-			DECQ(m)
-			k := K()
-			KMOVW(m.As32(), k)
-			kr = k
+			kr = tailMask(rem)
 		} else {
 			CMPQ(rem, U32(nv*width))
 			JL(LabelRef(next))

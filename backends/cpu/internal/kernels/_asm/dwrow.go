@@ -44,12 +44,7 @@ func dwRowKernel(name string, kw, sw int, zmm bool) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s runs a depthwise convolution %d taps wide, horizontal stride %d, along one output row (see dwRowArgs).", name, kw, sw))
 	p := Mem{Base: Load(Param("p"), GP64())}
-	vec := func() VecVirtual {
-		if zmm {
-			return ZMM()
-		}
-		return YMM()
-	}
+	vec := func() VecVirtual { return newVec(zmm) }
 	width := 4 * lanes(zmm)
 	lo, hi := vec(), vec()
 	VBROADCASTSS(p.Offset(drMin), lo)
@@ -68,14 +63,7 @@ func dwRowKernel(name string, kw, sw int, zmm bool) {
 		var kr Op
 		if masked {
 			JLE(LabelRef(next))
-			SHRQ(U8(2), rem)
-			m := GP64()
-			MOVQ(U32(1), m)
-			SHLXQ(rem, m, m) // BMI2, present on every AVX-512 CPU
-			DECQ(m)
-			k := K()
-			KMOVW(m.As32(), k)
-			kr = k
+			kr = tailMask(rem)
 		} else {
 			CMPQ(rem, U32(nv*width))
 			JL(LabelRef(next))

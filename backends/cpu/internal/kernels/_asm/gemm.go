@@ -46,12 +46,7 @@ func gemmKernel(name string, rows, vecs int, zmm, packed bool) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes a %d×%d tile of C (see gemmArgs).", name, rows, vecs*lanes(zmm)))
 	p := Mem{Base: Load(Param("p"), GP64())}
-	vec := func() VecVirtual {
-		if zmm {
-			return ZMM()
-		}
-		return YMM()
-	}
+	vec := func() VecVirtual { return newVec(zmm) }
 	width := 4 * lanes(zmm)
 
 	// Packed A: step k holds the tile's rows at A + k·24 + r·4 (MR = 6
@@ -165,6 +160,29 @@ func gemmKernel(name string, rows, vecs int, zmm, packed bool) {
 
 	Label(name + "_epilogue")
 	outputStep(name, p, acc, vecs, zmm, offFlags, offC, offLDC, offMask, offBias, offR, offLDR, offMin, offMax)
+}
+
+// newVec allocates a virtual vector register: a ZMM for the AVX-512
+// kernels, a YMM for the AVX2 ones.
+func newVec(zmm bool) VecVirtual {
+	if zmm {
+		return ZMM()
+	}
+	return YMM()
+}
+
+// tailMask returns an opmask with the low rem/4 bits set: the lanes of the
+// rem bytes (fewer than one vector's) left at the end of a channel row.
+// rem is clobbered.
+func tailMask(rem Register) Op {
+	SHRQ(U8(2), rem)
+	m := GP64()
+	MOVQ(U32(1), m)
+	SHLXQ(rem, m, m) // BMI2, present on every AVX-512 CPU
+	DECQ(m)
+	k := K()
+	KMOVW(m.As32(), k)
+	return k
 }
 
 func lanes(zmm bool) int {

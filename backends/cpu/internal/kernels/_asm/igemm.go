@@ -40,12 +40,7 @@ func igemmKernel(name string, rows, vecs int, zmm bool) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s computes a %d×%d tile of an indirect convolution GEMM (see igemmArgs).", name, rows, vecs*lanes(zmm)))
 	p := Mem{Base: Load(Param("p"), GP64())}
-	vec := func() VecVirtual {
-		if zmm {
-			return ZMM()
-		}
-		return YMM()
-	}
+	vec := func() VecVirtual { return newVec(zmm) }
 	width := 4 * lanes(zmm)
 
 	// Row pointers: In + Rows[r].
@@ -137,12 +132,7 @@ func igemmKernel(name string, rows, vecs int, zmm bool) {
 // name where the arguments struct keeps each input.
 func outputStep(name string, p Mem, acc [][]VecVirtual, vecs int, zmm bool, fFlags, fC, fLDC, fMask, fBias, fR, fLDR, fMin, fMax int) {
 	rows := len(acc)
-	vec := func() VecVirtual {
-		if zmm {
-			return ZMM()
-		}
-		return YMM()
-	}
+	vec := func() VecVirtual { return newVec(zmm) }
 	width := 4 * lanes(zmm)
 	flags := GP64()
 	MOVQ(p.Offset(fFlags), flags)

@@ -37,12 +37,7 @@ func poolKernel(name string, zmm, avg bool) {
 	}
 	Doc(fmt.Sprintf("%s runs %s pooling through an indirection buffer (see poolArgs).", name, what))
 	p := Mem{Base: Load(Param("p"), GP64())}
-	vec := func() VecVirtual {
-		if zmm {
-			return ZMM()
-		}
-		return YMM()
-	}
+	vec := func() VecVirtual { return newVec(zmm) }
 	width := 4 * lanes(zmm)
 	out, offs, npix, scale := GP64(), GP64(), GP64(), GP64()
 	MOVQ(p.Offset(plOut), out)
@@ -73,14 +68,7 @@ func poolKernel(name string, zmm, avg bool) {
 		var kr Op
 		if masked {
 			JLE(LabelRef(next))
-			SHRQ(U8(2), rem)
-			m := GP64()
-			MOVQ(U32(1), m)
-			SHLXQ(rem, m, m) // BMI2, present on every AVX-512 CPU
-			DECQ(m)
-			k := K()
-			KMOVW(m.As32(), k)
-			kr = k
+			kr = tailMask(rem)
 		} else {
 			CMPQ(rem, U32(nv*width))
 			JL(LabelRef(next))
