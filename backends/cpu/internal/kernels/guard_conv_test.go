@@ -50,7 +50,7 @@ func TestGuardGemmIndirect(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	type shape struct{ rows, segs, segK int }
 	var shapes []shape
-	for _, rows := range []int{1, 2, 3, 4, 5, 6, 7, 13} {
+	for _, rows := range []int{1, 2, 3, 5, 6, 7, 13} {
 		for _, segs := range []int{1, 2, 3, 9} {
 			for _, segK := range []int{1, 3, 8, 17, 600} {
 				if segK == 600 && segs > 2 {
@@ -67,7 +67,7 @@ func TestGuardGemmIndirect(t *testing.T) {
 		}
 		n := 0
 		for _, s := range shapes {
-			for _, N := range []int{1, 8, 15, 16, 17, 32, 33} {
+			for _, N := range []int{1, 15, 16, 17, 33} {
 				n++
 				K := s.segs * s.segK
 				rowOffs := offsetsSpanning(r, s.rows, 40)
