@@ -87,7 +87,7 @@ func TestGuardGemmIndirect(t *testing.T) {
 					c := guardCopy(g, randSlice(r, len(want)))
 					gin, grows, gsegs, gep := guardCopy(g, in), guardCopy(g, rowOffs), guardCopy(g, segOffs), guardEpilogue(g, ep)
 					if noFault(t, what, func() {
-						isa.GemmIndirect(new(ConvScratch), gin, grows, gsegs, s.segK, gb, c, ldc, gep, 0, gb.Panels())
+						isa.GemmIndirect(sharedConvScratch, gin, grows, gsegs, s.segK, gb, c, ldc, gep, 0, gb.Panels())
 					}) {
 						keepGaps(want, c, s.rows, N, ldc)
 						closeTo(t, what, want, c, float64(K+2)*2e-7)
@@ -148,7 +148,7 @@ func TestGuardGemmSegments(t *testing.T) {
 						gb := &PackedB{K: pb.K, N: pb.N, NR: pb.NR, Data: guardCopy(g, pb.Data)}
 						c := guardCopy(g, make([]float32, rows*N))
 						if noFault(t, what, func() {
-							isa.GemmSegments(new(Scratch), gsegs, rows, gb, c, N, guardEpilogue(g, ep), 0, gb.Panels())
+							isa.GemmSegments(sharedScratch, gsegs, rows, gb, c, N, guardEpilogue(g, ep), 0, gb.Panels())
 						}) {
 							closeTo(t, what, want, c, float64(K+2)*2e-7)
 						}
@@ -222,7 +222,7 @@ func TestGuardDepthwise(t *testing.T) {
 			in, w, bias := randSlice(r, geo.H*geo.W*C), randSlice(r, taps*C), randSlice(r, C)
 			act := acts[gi%len(acts)]
 			want := make([]float32, P*C)
-			Generic.Depthwise(new(Scratch), want, C, in, offs, taps, w, C, bias, make([]float32, C), act, 0, P)
+			Generic.Depthwise(sharedScratch, want, C, in, offs, taps, w, C, bias, make([]float32, C), act, 0, P)
 			for _, start := range placements {
 				what := fmt.Sprintf("%s Depthwise %+v %s", isa.Name, geo, placeName(start))
 				g := newGuard(t, start)
@@ -230,8 +230,8 @@ func TestGuardDepthwise(t *testing.T) {
 				gin, goffs, gw, gb, gz := guardCopy(g, in), guardCopy(g, offs), guardCopy(g, w), guardCopy(g, bias), guardCopy(g, make([]float32, C))
 				mid := P / 2
 				if noFault(t, what, func() {
-					isa.Depthwise(new(Scratch), out, C, gin, goffs, taps, gw, C, gb, gz, act, 0, mid)
-					isa.Depthwise(new(Scratch), out, C, gin, goffs, taps, gw, C, gb, gz, act, mid, P)
+					isa.Depthwise(sharedScratch, out, C, gin, goffs, taps, gw, C, gb, gz, act, 0, mid)
+					isa.Depthwise(sharedScratch, out, C, gin, goffs, taps, gw, C, gb, gz, act, mid, P)
 				}) {
 					closeTo(t, what, want, out, 1e-5)
 				}
@@ -280,7 +280,7 @@ func TestGuardDepthwiseRow(t *testing.T) {
 							}
 						}
 						want := make([]float32, pixels*C)
-						Generic.Depthwise(new(Scratch), want, C, in, offs, kh*kw, w, C, bias, make([]float32, C), act, 0, pixels)
+						Generic.Depthwise(sharedScratch, want, C, in, offs, kh*kw, w, C, bias, make([]float32, C), act, 0, pixels)
 						for _, start := range placements {
 							what := fmt.Sprintf("%s DepthwiseRow kw=%d sw=%d kh=%d pixels=%d C=%d %s", isa.Name, kw, sw, kh, pixels, C, placeName(start))
 							g := newGuard(t, start)

@@ -22,12 +22,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// guardPages hands out buffers bordered by PROT_NONE pages; free unmaps them.
+// guardPages hands out buffers bordered by PROT_NONE pages; free returns
+// their mappings to a pool for the next case (mapping and protecting pages
+// for every buffer made the tests spend most of their time in system calls).
 type guardPages struct {
 	t     testing.TB
 	start bool // place buffers right after the leading guard page (else right before the trailing one)
 	maps  [][]byte
 }
+
+// guardPool holds free mappings by their count of data pages: each is a
+// guard page, the data pages and a guard page.
+var guardPool = map[int][][]byte{}
 
 // placements are the two runs of every case: data ending at a guard page,
 // and data starting at one.
@@ -43,8 +49,10 @@ func placeName(start bool) string {
 func newGuard(t testing.TB, start bool) *guardPages { return &guardPages{t: t, start: start} }
 
 func (g *guardPages) free() {
+	ps := unix.Getpagesize()
 	for _, m := range g.maps {
-		require.NoError(g.t, unix.Munmap(m))
+		pages := len(m)/ps - 2
+		guardPool[pages] = append(guardPool[pages], m)
 	}
 	g.maps = nil
 }
@@ -52,12 +60,19 @@ func (g *guardPages) free() {
 // bytes returns n bytes whose first or last byte borders a guard page.
 func (g *guardPages) bytes(n int) unsafe.Pointer {
 	ps := unix.Getpagesize()
-	data := (n + ps - 1) / ps * ps
-	m, err := unix.Mmap(-1, 0, data+2*ps, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
-	require.NoError(g.t, err)
+	pages := (n + ps - 1) / ps
+	data := pages * ps
+	var m []byte
+	if free := guardPool[pages]; len(free) > 0 {
+		m, guardPool[pages] = free[len(free)-1], free[:len(free)-1]
+	} else {
+		var err error
+		m, err = unix.Mmap(-1, 0, data+2*ps, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+		require.NoError(g.t, err)
+		require.NoError(g.t, unix.Mprotect(m[:ps], unix.PROT_NONE))
+		require.NoError(g.t, unix.Mprotect(m[ps+data:], unix.PROT_NONE))
+	}
 	g.maps = append(g.maps, m)
-	require.NoError(g.t, unix.Mprotect(m[:ps], unix.PROT_NONE))
-	require.NoError(g.t, unix.Mprotect(m[ps+data:], unix.PROT_NONE))
 	if g.start {
 		return unsafe.Pointer(&m[ps])
 	}
@@ -170,11 +185,20 @@ func TestGuardPagesCatchFaults(t *testing.T) {
 	}
 }
 
+// sharedScratch and sharedConvScratch are the working memory of every
+// guard test's kernel calls (tests in this package run one at a time): a
+// fresh 74 KB Scratch per call made the race-detector run spend its time in
+// the garbage collector.
+var (
+	sharedScratch     = new(Scratch)
+	sharedConvScratch = new(ConvScratch)
+)
+
 // gemmRef computes the product with the generic kernel on ordinary memory.
 func gemmRef(a []float32, lda, M, N, K int, bm []float32, ldc int, ep *Epilogue) []float32 {
 	c := make([]float32, (M-1)*ldc+N)
 	pb := Generic.PackB(K, N, func(k, n int) float32 { return bm[k*N+n] })
-	Generic.Gemm(new(Scratch), a, lda, pb, c, ldc, ep, 0, M, 0, pb.Panels())
+	Generic.Gemm(sharedScratch, a, lda, pb, c, ldc, ep, 0, M, 0, pb.Panels())
 	return c
 }
 
@@ -243,8 +267,8 @@ func TestGuardGemm(t *testing.T) {
 							c := guardCopy(g, randSlice(r, len(want))) // garbage the kernel must overwrite
 							// Two calls splitting rows, as threads do.
 							ok := noFault(t, what, func() {
-								isa.Gemm(new(Scratch), ga, lda, gb, c, ldc, gep, 0, M/2, 0, gb.Panels())
-								isa.Gemm(new(Scratch), ga, lda, gb, c, ldc, gep, M/2, M, 0, gb.Panels())
+								isa.Gemm(sharedScratch, ga, lda, gb, c, ldc, gep, 0, M/2, 0, gb.Panels())
+								isa.Gemm(sharedScratch, ga, lda, gb, c, ldc, gep, M/2, M, 0, gb.Panels())
 							})
 							if ok {
 								keepGaps(want, c, M, N, ldc)
@@ -285,7 +309,7 @@ func TestGuardGemmPacked(t *testing.T) {
 				gb := &PackedB{K: pb.K, N: pb.N, NR: pb.NR, Data: guardCopy(g, pb.Data)}
 				c := guardCopy(g, make([]float32, M*N))
 				if noFault(t, what, func() {
-					isa.GemmPacked(new(Scratch), slicePacker{guardCopy(g, a), K}, gb, c, N, guardEpilogue(g, ep), 0, M, 0, gb.Panels())
+					isa.GemmPacked(sharedScratch, slicePacker{guardCopy(g, a), K}, gb, c, N, guardEpilogue(g, ep), 0, M, 0, gb.Panels())
 				}) {
 					closeTo(t, what, want, c, float64(K+2)*2e-7)
 				}
