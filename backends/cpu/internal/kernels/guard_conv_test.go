@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -167,7 +168,11 @@ type convGeom struct{ H, W, C, k, s int }
 
 func (g convGeom) out() (int, int) { return (g.H+2*(g.k/2)-g.k)/g.s + 1, (g.W+2*(g.k/2)-g.k)/g.s + 1 }
 
-// offsets returns the indirection buffer (byte offsets, −1 for padding)
+// paddingOffsets are the offsets padding taps get: any negative offset is
+// padding, whatever its value (the kernels test the sign).
+var paddingOffsets = []int64{-1, -4, math.MinInt64}
+
+// offsets returns the indirection buffer (byte offsets, negative for padding)
 // and each pixel's count of taps inside the image.
 func (g convGeom) offsets() ([]int64, []int) {
 	OH, OW := g.out()
@@ -179,7 +184,7 @@ func (g convGeom) offsets() ([]int64, []int) {
 			for ky := 0; ky < g.k; ky++ {
 				for kx := 0; kx < g.k; kx++ {
 					iy, ix := oy*g.s-p+ky, ox*g.s-p+kx
-					o := int64(-1)
+					o := paddingOffsets[(oy+ox+ky+kx)%len(paddingOffsets)]
 					if iy >= 0 && iy < g.H && ix >= 0 && ix < g.W {
 						o = int64((iy*g.W + ix) * g.C * 4)
 						inside[oy*OW+ox]++
