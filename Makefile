@@ -29,6 +29,9 @@ unit:
 	$(GO) test -count=1 -run '^TestZooParity$$' ./backends/cpu
 	# Issue 15's attacks that compute or compile at full size: too slow under the race detector.
 	$(GO) test -count=1 ./internal/hostile
+	# ONNX's operator tests on xla (make xla's plugin; skips without it unless
+	# BACKPLANE_REQUIRE_XLA=1): ref and gomlx run in the race pass above.
+	GOMLX_NO_AUTO_INSTALL=1 $(GO) test -count=1 -run '^TestNodeSuite$$' ./models/onnx/onnxtest -node-backends xla
 	# Exported zoo models on ONNX Runtime vs ref (skips, saying why, without make ort).
 	$(GO) test -count=1 -run '^TestExportedZooOnORTMatchesRef$$' ./internal/zoobench
 	# The Core ML backend's bridge glue against the bridge's C test double (Linux only).
@@ -50,9 +53,10 @@ bench:
 
 # Regenerate the node suite's expected-outcome lists (models/onnx/onnxtest/
 # testdata/node_expected_*.txt) from a run over ../shared/testdata/onnx-node;
-# `make test` fails when an outcome differs from them. Review the diff.
+# `make test` fails when an outcome differs from them. Review the diff. xla's
+# list is rewritten when its plugin is installed (make xla), else skipped.
 node-suite-update:
-	GOMLX_NO_AUTO_INSTALL=1 $(GO) test -count=1 -run '^TestNodeSuite$$' ./models/onnx/onnxtest -update
+	GOMLX_NO_AUTO_INSTALL=1 $(GO) test -count=1 -run '^TestNodeSuite$$' ./models/onnx/onnxtest -update -node-backends ref,gomlx,xla
 
 demo:
 	$(GO) run ./cmd/backplane demo

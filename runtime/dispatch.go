@@ -18,14 +18,21 @@ const GroundTruth = "ref"
 
 // Policy configures how a model's backends are ordered for each run.
 type Policy struct {
-	// MinSamples is how many successful runs every backend of a model needs
-	// before the backends are ranked by observed latency (default 20); until
-	// then they are tried in static preference order.
+	// MinSamples is how many successful runs a backend of a model needs
+	// before it is ranked by observed latency (default 20): a backend moves
+	// ahead of the one before it when both have MinSamples successful runs
+	// and its smoothed latency is lower. Backends with fewer keep their
+	// static preference place, so fallback traffic alone never lifts ref
+	// over a preferred backend that has not run much yet.
 	MinSamples int64
 	// Exploration is the fraction of runs (default 0.02: one in 50) that try
 	// another backend first, taking the others in turn, so every capable
-	// backend's latency is learnt and stays current. Set NoExploration to
-	// turn it off (a zero Exploration means the default).
+	// backend's latency is learnt and stays current. A backend short of
+	// MinSamples whose first samples are already faster than the leader's
+	// is also tried first on every PromisingPeriod-th run until it has them:
+	// trying it costs nothing, and it takes the lead within a few hundred
+	// runs instead of thousands. Set NoExploration to turn both off (a zero
+	// Exploration means the default).
 	Exploration   float64
 	NoExploration bool
 
@@ -188,24 +195,28 @@ const reorderEvery = 16
 // maxRanked bounds the candidates ranked without allocating.
 const maxRanked = 16
 
-// reorder ranks the candidates by smoothed latency, fastest first, once
-// every one of them has at least MinSamples successful runs; until then they
-// keep the static preference order. (Ranking only the backends that have
-// samples would let fallback traffic, which all lands on the last backend,
-// push ref ahead of a preferred backend that simply has not run much yet.)
-// It stores a new order only when it changed, so the steady state allocates
-// nothing.
+// PromisingPeriod is how often (every PromisingPeriod-th run) a backend
+// short of MinSamples whose smoothed latency already beats the leader's is
+// tried first (see Policy.Exploration).
+const PromisingPeriod = 4
+
+// reorder ranks the candidates by smoothed latency, fastest first, among
+// those with at least MinSamples successful runs: a candidate moves ahead of
+// the one before it only when both are sampled and it is faster, so one
+// still short of samples keeps its static place and holds back those behind
+// it. (Ranking backends with few samples would let fallback traffic, which
+// all lands on the last backend, push ref ahead of a preferred backend that
+// simply has not run much yet.) It stores a new order only when it changed,
+// so the steady state allocates nothing.
 func (m *Model) reorder() {
 	if len(m.cands) < 2 || len(m.cands) > maxRanked {
 		return
 	}
 	var buf [maxRanked]*candidate
 	order := append(buf[:0], m.cands...)
-	if m.allSampled() {
-		for i := 1; i < len(order); i++ { // insertion sort by latency: a handful of backends
-			for j := i; j > 0 && order[j].stats.ewma() < order[j-1].stats.ewma(); j-- {
-				order[j], order[j-1] = order[j-1], order[j]
-			}
+	for i := 1; i < len(order); i++ { // insertion sort by latency: a handful of backends
+		for j := i; j > 0 && m.sampled(order[j]) && m.sampled(order[j-1]) && order[j].stats.ewma() < order[j-1].stats.ewma(); j-- {
+			order[j], order[j-1] = order[j-1], order[j]
 		}
 	}
 	cur := *m.order.Load()
@@ -222,28 +233,42 @@ func (m *Model) reorder() {
 	}
 }
 
-// allSampled reports whether every candidate has enough successful runs to
-// be ranked by latency.
-func (m *Model) allSampled() bool {
-	for _, c := range m.cands {
-		if c.stats.successes.Load() < m.rt.policy.MinSamples {
-			return false
-		}
-	}
-	return true
+// sampled reports whether c has enough successful runs to be ranked by
+// latency.
+func (m *Model) sampled(c *candidate) bool {
+	return c.stats.successes.Load() >= m.rt.policy.MinSamples
 }
 
 // pickExploration returns the index in order of the candidate to try first
 // instead of order[0] on run number run, or -1. Exploration is paced, not
 // random: every round(1/Exploration)-th run goes to the next of the other
 // candidates in turn, so each is sampled at a known rate and a short test
-// run never explores by chance.
-func (m *Model) pickExploration(run uint64, n int) int {
+// run never explores by chance. Between those, every PromisingPeriod-th run
+// goes to the first candidate short of MinSamples whose samples so far are
+// faster than the leader's.
+func (m *Model) pickExploration(run uint64, order []*candidate) int {
 	period := m.rt.policy.explorePeriod
-	if n < 2 || period == 0 || run%period != 0 {
+	n := len(order)
+	if n < 2 || period == 0 {
 		return -1
 	}
-	return 1 + int((run/period)%uint64(n-1))
+	if run%period == 0 {
+		return 1 + int((run/period)%uint64(n-1))
+	}
+	if run%PromisingPeriod != 0 {
+		return -1
+	}
+	lead := order[0].stats.ewma()
+	if order[0].stats.successes.Load() == 0 {
+		return -1 // nothing to compare with yet
+	}
+	for k := 1; k < n; k++ {
+		c := order[k]
+		if s := c.stats.successes.Load(); s > 0 && s < m.rt.policy.MinSamples && c.stats.ewma() < lead {
+			return k
+		}
+	}
+	return -1
 }
 
 // dispatch runs the request down the ordered candidates until one succeeds.
@@ -254,7 +279,7 @@ func (m *Model) dispatch(ctx context.Context, inputs []*tensor.Tensor, want []ou
 		m.reorder()
 	}
 	order := *m.order.Load()
-	first := m.pickExploration(run, len(order))
+	first := m.pickExploration(run, order)
 	final := len(order) - 1 // the last candidate visited: tried even if its breaker is open
 	if first == final {
 		final--

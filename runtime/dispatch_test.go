@@ -74,6 +74,27 @@ func TestStaticPreferenceThenLowestLatency(t *testing.T) {
 	require.Greater(t, fast.runs.Load(), slow.runs.Load())
 }
 
+// With the default policy, a faster backend behind the static preference
+// takes the lead within a few hundred runs: once its first explored sample
+// beats the leader's latency it is tried every PromisingPeriod-th run, and
+// it is ranked against the leader as soon as both have MinSamples, whatever
+// the slow last backend (never explored past one sample) has.
+func TestFasterBackendTakesTheLeadWithoutWaitingForEveryBackend(t *testing.T) {
+	preferred := &fake{name: "preferred", run: correct(2 * time.Millisecond)}
+	fast := &fake{name: "fast", run: correct(0)}
+	slowest := &fake{name: "slowest", run: correct(20 * time.Millisecond)}
+	_, m := load(t, nil, preferred, fast, slowest)
+	for range 400 {
+		_, err := m.Run(context.Background(), affineIn)
+		require.NoError(t, err)
+	}
+	d := m.Explain()
+	require.Equal(t, []string{"fast", "preferred", "slowest"}, d.Order, "%s", d)
+	require.True(t, d.Ranked)
+	require.Less(t, slowest.runs.Load(), int32(runtime.DefaultPolicy().MinSamples), "the slow backend is only explored at the paced rate")
+	require.Contains(t, d.Candidates[2].Reason, "static preference")
+}
+
 func TestNoExplorationKeepsStaticOrder(t *testing.T) {
 	a := &fake{name: "a", run: correct(time.Millisecond)}
 	b := &fake{name: "b", run: correct(0)}

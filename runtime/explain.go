@@ -14,8 +14,9 @@ type Decision struct {
 	// exploration, which sends a fraction Exploration of runs to a random
 	// other backend first).
 	Order []string
-	// Ranked is true when every backend has enough samples (MinSamples) to
-	// be ranked by latency; false means static preference.
+	// Ranked is true when the first two backends both have enough samples
+	// (MinSamples) to be ranked by latency, so the lead was won on latency;
+	// false means the lead is the static preference's.
 	Ranked      bool
 	MinSamples  int64
 	Exploration float64
@@ -46,7 +47,7 @@ func (m *Model) Explain() Decision {
 	if len(order) < 2 {
 		d.Exploration = 0
 	}
-	d.Ranked = m.allSampled() && len(order) > 1
+	d.Ranked = len(order) > 1 && m.sampled(order[0]) && m.sampled(order[1])
 	for i, c := range order {
 		s := c.snapshot(m.art.Name, now)
 		cd := CandidateDecision{Backend: c.name, Prepared: c.current() != nil, Stats: s,
@@ -55,10 +56,10 @@ func (m *Model) Explain() Decision {
 		switch {
 		case len(order) == 1:
 			cd.Reason = fmt.Sprintf("the only capable backend (%d runs)", s.Runs)
-		case d.Ranked:
+		case m.sampled(c):
 			cd.Reason = fmt.Sprintf("ranked by latency: smoothed %v, p50 %v over %d runs", round(s.Smoothed), round(s.Latency.P50), s.Successes)
 		default:
-			cd.Reason = fmt.Sprintf("static preference: %d of the %d samples every backend needs before ranking", s.Successes, m.rt.policy.MinSamples)
+			cd.Reason = fmt.Sprintf("static preference: %d of the %d samples a backend needs before ranking", s.Successes, m.rt.policy.MinSamples)
 		}
 		switch s.Breaker.State {
 		case BreakerOpen:
@@ -91,9 +92,9 @@ func round(d time.Duration) time.Duration {
 // String renders the decision as a few lines for people.
 func (d Decision) String() string {
 	var b strings.Builder
-	policy := "static preference (not every backend has enough samples yet)"
+	policy := "static preference (the leaders do not have enough samples yet)"
 	if d.Ranked {
-		policy = "lowest smoothed latency"
+		policy = "lowest smoothed latency among backends with enough samples"
 	}
 	fmt.Fprintf(&b, "model %q: order %s; policy: %s; exploration %.0f%%\n", d.Model,
 		strings.Join(d.Order, " > "), policy, 100*d.Exploration)

@@ -409,7 +409,13 @@ func (m *Model) specialize(ctx context.Context, key string, sig Signature) (*Mod
 	art.Name = m.art.Name + "[" + key + "]"
 	inner, err := m.rt.load(ctx, art, m.art.Initializers)
 	if err != nil {
-		return nil, fail(err)
+		e := fail(err).(*Error)
+		if errors.Is(err, ErrNoBackend) {
+			// No backend runs the static model (an op or dtype every backend
+			// refuses): that is the runtime's limit, not the input's fault.
+			e.Kind = ErrNoBackend
+		}
+		return nil, e
 	}
 	return inner, nil
 }

@@ -257,3 +257,21 @@ func TestTemplateSharedWeightsChargedOnce(t *testing.T) {
 	sp, _ := m.Specializations()
 	require.Equal(t, 4, sp.Loaded)
 }
+
+// TestTemplateSpecializationNoBackend: when no backend supports the static
+// model a signature gives, the run fails with ErrNoBackend naming the
+// refusal, not with ErrInvalidInput: the input is not at fault.
+func TestTemplateSpecializationNoBackend(t *testing.T) {
+	refuses := &fake{name: "refuses", unsupported: true}
+	rt, err := runtime.New(runtime.UsingBackends(refuses))
+	require.NoError(t, err)
+	defer rt.Close()
+	m, err := rt.Load(context.Background(), flattenTemplate(&flattenScale{}))
+	require.NoError(t, err)
+	_, err = m.Run(context.Background(), zeros(t, 2, 3), tensor.MustFromSlice([]int64{1}, 1))
+	require.ErrorIs(t, err, runtime.ErrNoBackend)
+	var re *runtime.Error
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, runtime.ErrNoBackend, re.Kind)
+	require.ErrorContains(t, err, "no kernel")
+}

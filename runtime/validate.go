@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/tensor"
@@ -241,4 +242,28 @@ func checkDeclared(decl ValueInfo, got ops.Type) error {
 		}
 	}
 	return nil
+}
+
+// LargestValueBytes is the size in bytes of the plan's largest value
+// (input, initializer or node output) for concrete graph-input types. Backends
+// use it to decide whether work done outside any request (a warm-up in
+// Prepare, which no memory budget has been charged for) is small enough.
+func (p *Plan) LargestValueBytes(inputs []ops.Type) (int64, error) {
+	all, err := p.InferTypes(inputs)
+	if err != nil {
+		return 0, err
+	}
+	var largest int64
+	for _, t := range all {
+		n := int64(t.Shape.NumElements())
+		if n < 0 {
+			return 0, fmt.Errorf("value of %v elements", t.Shape)
+		}
+		size := int64(max(t.DType.Size(), 1))
+		if n > math.MaxInt64/size {
+			return math.MaxInt64, nil
+		}
+		largest = max(largest, n*size)
+	}
+	return largest, nil
 }

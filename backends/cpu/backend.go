@@ -113,7 +113,39 @@ func (b *Backend) Prepare(ctx context.Context, a *bpruntime.Artifact) (bpruntime
 	}
 	p := &prepared{a: a, order: order.Order, isa: b.isa, threads: b.threads(ctx)}
 	p.pool = newWorkerPool(p.threads)
+	p.compileStatic(order)
 	return p, nil
+}
+
+// prepareMaxValueBytes bounds the values of a model whose plan Prepare
+// compiles: compiling packs weights and sizes the arena outside the
+// runtime's memory budget (no request has reserved anything yet), so a
+// model with a large value (a hostile 8 GiB Expand, say) is left for its
+// first request, which is charged.
+const prepareMaxValueBytes = 64 << 20
+
+// compileStatic compiles the plan of a model whose input shapes are all
+// known, so the first request does not pay for folding, packing and arena
+// planning (ResNet-50: hundreds of milliseconds) and the dispatcher's first
+// latency samples are runs, not compiles. An error only means the first
+// request compiles (and reports it).
+func (p *prepared) compileStatic(order *bpruntime.Plan) {
+	if len(p.a.SymbolicDims()) != 0 {
+		return
+	}
+	types := p.a.InputTypes(nil)
+	if largest, err := order.LargestValueBytes(types); err != nil || largest > prepareMaxValueBytes {
+		return
+	}
+	zeros := make([]*tensor.Tensor, len(types))
+	for i, t := range types {
+		z, err := tensor.New(t.DType, t.Shape...)
+		if err != nil {
+			return
+		}
+		zeros[i] = z
+	}
+	_, _ = p.planFor(zeros)
 }
 
 // prepared is an artifact ready to run: a worker pool and a cache of plans,

@@ -23,6 +23,9 @@ type compiler struct {
 	users map[string][]int
 	fused []bool      // nodes folded into an earlier step
 	owned map[int]int // run-made tensor → its arena copy
+	// lazy holds transposes not emitted yet: their only reader reads the
+	// input through strides (see compileTranspose).
+	lazy map[string]*transposeStep
 }
 
 func compile(p *prepared, inputs []*tensor.Tensor) (*plan, error) {
@@ -42,7 +45,8 @@ func compile(p *prepared, inputs []*tensor.Tensor) (*plan, error) {
 		return nil, err
 	}
 	c := &compiler{pl: pl, a: a, types: types, ids: map[string]int{}, other: map[int]int{},
-		uses: map[string]int{}, users: map[string][]int{}, owned: map[int]int{}, fused: make([]bool, len(a.Nodes))}
+		uses: map[string]int{}, users: map[string][]int{}, owned: map[int]int{}, fused: make([]bool, len(a.Nodes)),
+		lazy: map[string]*transposeStep{}}
 	for i, v := range a.Inputs {
 		c.ids[v.Name] = c.add(&value{name: v.Name, typ: in[i], where: inInput, input: i})
 	}
@@ -119,6 +123,10 @@ func (c *compiler) id(name string) int {
 		return id
 	}
 	if t := c.constant(name); t != nil {
+		return c.ids[name]
+	}
+	if _, ok := c.lazy[name]; ok {
+		c.materialize(name)
 		return c.ids[name]
 	}
 	panic("cpu: value " + name + " used before it is defined") // Validate rules this out

@@ -16,8 +16,9 @@ type gemmStep struct {
 	bias         []float32
 	act          kernels.Activation
 	isa          *kernels.ISA
-	rb, pg       int
-	rBlocks, pGr int
+	rb, pg       int // rows and panels per part
+	rBlocks, pGr int // parts along rows and along panels
+	threads      int
 }
 
 func (s *gemmStep) node() *bpruntime.Node { return s.n }
@@ -59,14 +60,8 @@ func (c *compiler) compileMatmul(n int) bool {
 	}
 	s.out = c.arena(f.out, c.types[f.out].Shape, false)
 	c.ids[f.out] = s.out
-	panels := s.b.Panels()
-	s.rb = max(1, min(s.M, kernels.MC))
-	s.rBlocks = (s.M + s.rb - 1) / s.rb
-	s.pg = panels
-	for s.pg > 1 && s.rBlocks*((panels+s.pg-1)/s.pg) < 4*c.pl.p.threads {
-		s.pg = (s.pg + 1) / 2
-	}
-	s.pGr = (panels + s.pg - 1) / s.pg
+	s.threads = threadsFor(s.M*s.N*s.K, c.pl.p.threads)
+	s.rb, s.rBlocks, s.pg, s.pGr = splitGemm(s.M, s.b.Panels(), s.isa.MR, s.isa.NR, s.threads, s.M*s.N*s.K)
 	c.emit(s)
 	return true
 }
@@ -75,7 +70,7 @@ func (s *gemmStep) run(pl *plan, rs *runState) error {
 	if s.M == 0 {
 		return nil
 	}
-	pl.p.pool.parallel(rs, s, s.rBlocks*s.pGr, threadsFor(s.M*s.N*s.K, pl.p.threads))
+	pl.p.pool.parallelGrain(rs, s, s.rBlocks*s.pGr, s.threads, 1)
 	return nil
 }
 
@@ -93,66 +88,49 @@ func (s *gemmStep) do(rs *runState, slot, lo, hi int) {
 	}
 }
 
-// batchedMatmulStep multiplies two computed values, batch by batch (same
-// batch dims, no broadcasting): each batch's B is packed into the thread's
-// scratch first.
-type batchedMatmulStep struct {
-	n         *bpruntime.Node
-	a, b, out int
-	batch     int
-	M, K, N   int
-	isa       *kernels.ISA
-}
+// partsPerThread is how many parts a parallel GEMM is cut into per thread:
+// enough that a thread slowed by another process (the machine is shared)
+// leaves little for the others to wait on, few enough that each part still
+// runs hundreds of micro-kernel calls.
+const partsPerThread = 8
 
-func (s *batchedMatmulStep) node() *bpruntime.Node { return s.n }
-func (s *batchedMatmulStep) reads() []int          { return []int{s.a, s.b} }
-func (s *batchedMatmulStep) writes() []int         { return []int{s.out} }
+// minTilesPerPart keeps a row block at several tiles when splitting rows.
+const minTilesPerPart = 4
 
-func (c *compiler) compileBatchedMatmul(n int) bool {
-	nd := &c.a.Nodes[n]
-	at, bt := c.types[nd.Inputs[0]].Shape, c.types[nd.Inputs[1]].Shape
-	if len(at) < 2 || len(at) != len(bt) || !at[:len(at)-2].Equal(bt[:len(bt)-2]) {
-		return false
+// splitGemm cuts an M-row, panels-panel GEMM into parts for threads: rb rows
+// (a multiple of mr, so tiles are whole) by pg panels, rBlocks×pGr parts of
+// about equal size. Splitting rows makes each row block stream its panels of
+// B again; splitting panels makes each panel group read A's rows again; the
+// split with the least of that traffic wins. One thread: one part.
+// macs is the whole GEMM's multiply-adds.
+func splitGemm(M, panels, mr, nr, threads, macs int) (rb, rBlocks, pg, pGr int) {
+	if threads <= 1 || M <= 0 || panels <= 0 {
+		return max(M, 1), 1, max(panels, 1), 1
 	}
-	s := &batchedMatmulStep{n: nd, isa: c.pl.p.isa, M: at[len(at)-2], K: at[len(at)-1], N: bt[len(bt)-1]}
-	if bt[len(bt)-2] != s.K || s.K == 0 {
-		return false
-	}
-	s.batch = at.NumElements() / (s.M * s.K)
-	if s.M == 0 || s.batch == 0 {
-		return false
-	}
-	s.a, s.b = c.nchw(nd.Inputs[0]), c.nchw(nd.Inputs[1])
-	s.out = c.arena(nd.Outputs[0], c.types[nd.Outputs[0]].Shape, false)
-	c.ids[nd.Outputs[0]] = s.out
-	panels := (s.N + s.isa.NR - 1) / s.isa.NR
-	c.pl.colSize = max(c.pl.colSize, panels*s.isa.NR*s.K)
-	c.emit(s)
-	return true
-}
-
-func (s *batchedMatmulStep) run(pl *plan, rs *runState) error {
-	pl.p.pool.parallel(rs, s, s.batch, threadsFor(s.batch*s.M*s.N*s.K, pl.p.threads))
-	return nil
-}
-
-func (s *batchedMatmulStep) do(rs *runState, slot, lo, hi int) {
-	a, b, out := rs.f32[s.a], rs.f32[s.b], rs.f32[s.out]
-	NR := s.isa.NR
-	pb := kernels.PackedB{K: s.K, N: s.N, NR: NR}
-	panels := pb.Panels()
-	pb.Data = rs.col[slot][:panels*NR*s.K]
-	for i := lo; i < hi; i++ {
-		bi := b[i*s.K*s.N : (i+1)*s.K*s.N]
-		for j := 0; j < panels; j++ {
-			panel := pb.Data[j*s.K*NR : (j+1)*s.K*NR]
-			cols := min(NR, s.N-j*NR)
-			for k := 0; k < s.K; k++ {
-				dst := panel[k*NR : k*NR+NR]
-				copy(dst, bi[k*s.N+j*NR:k*s.N+j*NR+cols])
-				clear(dst[cols:])
-			}
+	tiles := (M + mr - 1) / mr
+	// At least minWorkPerThread multiply-adds per part: smaller parts cost
+	// more in handing out than they gain in balance.
+	want := max(threads, min(partsPerThread*threads, macs/minWorkPerThread))
+	minBlocks := (M + kernels.MC - 1) / kernels.MC // the A block of a part fits L2
+	best, bestCost := -1, 0
+	maxBlocks := max(minBlocks, tiles/minTilesPerPart) // a part's B block serves several tiles
+	for r := minBlocks; r <= maxBlocks; r++ {
+		p := min(panels, (want+r-1)/r)
+		if r*p < want && r < maxBlocks {
+			continue // too few parts: more row blocks are needed
 		}
-		s.isa.Gemm(rs.scratch[slot], a[i*s.M*s.K:], s.K, &pb, out[i*s.M*s.N:], s.N, nil, 0, s.M, 0, panels)
+		if cost := r*panels*nr + p*M; best < 0 || cost < bestCost {
+			best, bestCost = r, cost
+		}
+		if p == 1 {
+			break // more row blocks only add traffic
+		}
 	}
+	perBlock := (tiles + best - 1) / best
+	rb = perBlock * mr
+	rBlocks = (M + rb - 1) / rb
+	pGr = min(panels, (want+rBlocks-1)/rBlocks)
+	pg = (panels + pGr - 1) / pGr
+	pGr = (panels + pg - 1) / pg
+	return rb, rBlocks, pg, pGr
 }

@@ -78,12 +78,7 @@ func (c *compiler) compileTranspose(n int) bool {
 	if r == 0 {
 		return false
 	}
-	perm := nd.Attrs.Ints("perm", nil)
-	if perm == nil {
-		for i := r - 1; i >= 0; i-- {
-			perm = append(perm, i)
-		}
-	}
+	perm := permOf(nd, r)
 	st := in.Strides()
 	s := &transposeStep{n: nd, in: in, out: c.types[nd.Outputs[0]].Shape, stride: make([]int, r)}
 	for i, p := range perm {
@@ -93,10 +88,32 @@ func (c *compiler) compileTranspose(n int) bool {
 		return false
 	}
 	s.src = c.nchw(x)
-	s.dst = c.arena(nd.Outputs[0], s.out, false)
-	c.ids[nd.Outputs[0]] = s.dst
-	c.emit(s)
+	if u, ok := c.soleUser(nd.Outputs[0]); ok && !c.fused[u] {
+		if _, _, _, _, ok := c.batchedShapes(&c.a.Nodes[u]); ok {
+			// A batched matmul alone reads it: it reads the input through
+			// the transposed strides instead (materialize makes the
+			// transpose after all if anything else asks for the value).
+			c.lazy[nd.Outputs[0]] = s
+			return true
+		}
+	}
+	c.emitTranspose(s)
 	return true
+}
+
+// emitTranspose gives transpose s its output value and emits it.
+func (c *compiler) emitTranspose(s *transposeStep) {
+	s.dst = c.arena(s.n.Outputs[0], s.out, false)
+	c.ids[s.n.Outputs[0]] = s.dst
+	c.emit(s)
+}
+
+// materialize emits a transpose left pending as a view, if name is one.
+func (c *compiler) materialize(name string) {
+	if s, ok := c.lazy[name]; ok {
+		delete(c.lazy, name)
+		c.emitTranspose(s)
+	}
 }
 
 var _ = tensor.Float32

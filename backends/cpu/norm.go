@@ -59,28 +59,9 @@ func (s *softmaxStep) run(pl *plan, rs *runState) error {
 func (s *softmaxStep) do(rs *runState, _, lo, hi int) {
 	x, y := rs.f32[s.src], rs.f32[s.dst]
 	if s.inner == 1 && !s.log {
-		// The common case, contiguous rows: exponentials by the vector
-		// kernel (within a few ulps), the sum in float64.
+		// The common case, contiguous rows: the ISA's row kernel.
 		for q := lo; q < hi; q++ {
-			xr, yr := x[q*s.dim:(q+1)*s.dim], y[q*s.dim:(q+1)*s.dim]
-			mx := xr[0]
-			for _, v := range xr {
-				if v > mx || v != v {
-					mx = v
-				}
-			}
-			for k, v := range xr {
-				yr[k] = v - mx
-			}
-			s.isa.ApplyAct(kernels.Activation{Kind: kernels.ActExpNeg}, yr)
-			var sum float64
-			for _, v := range yr {
-				sum += float64(v)
-			}
-			inv := float32(1 / sum)
-			for k := range yr {
-				yr[k] *= inv
-			}
+			s.isa.SoftmaxRow(x[q*s.dim:(q+1)*s.dim], y[q*s.dim:(q+1)*s.dim])
 		}
 		return
 	}
@@ -116,6 +97,8 @@ type layerNormStep struct {
 	scale, bias int // value ids; bias -1 when absent
 	rows, d     int
 	eps         float64
+	zeros       []float32 // d zeros, the bias when there is none
+	isa         *kernels.ISA
 }
 
 func (s *layerNormStep) node() *bpruntime.Node { return s.n }
@@ -139,7 +122,7 @@ func (c *compiler) compileLayerNorm(n int) bool {
 	if err != nil {
 		return false
 	}
-	s := &layerNormStep{n: nd, eps: nd.Attrs.Float("epsilon", 1e-5), bias: -1, rows: 1, d: 1}
+	s := &layerNormStep{n: nd, eps: nd.Attrs.Float("epsilon", 1e-5), bias: -1, rows: 1, d: 1, isa: c.pl.p.isa}
 	for _, d := range sh[:axis] {
 		s.rows *= d
 	}
@@ -154,6 +137,8 @@ func (c *compiler) compileLayerNorm(n int) bool {
 			return false
 		}
 		s.bias = c.nchw(nd.Inputs[2])
+	} else {
+		s.zeros = make([]float32, s.d)
 	}
 	s.scale = c.nchw(nd.Inputs[1])
 	s.src = c.nchw(x)
@@ -170,30 +155,12 @@ func (s *layerNormStep) run(pl *plan, rs *runState) error {
 
 func (s *layerNormStep) do(rs *runState, _, lo, hi int) {
 	x, y, g := rs.f32[s.src], rs.f32[s.dst], rs.f32[s.scale]
-	var b []float32
+	b := s.zeros // no bias: adding zeros keeps the vector kernel
 	if s.bias >= 0 {
 		b = rs.f32[s.bias]
 	}
 	for r := lo; r < hi; r++ {
-		xr, yr := x[r*s.d:(r+1)*s.d], y[r*s.d:(r+1)*s.d]
-		var sum float64
-		for _, v := range xr {
-			sum += float64(v)
-		}
-		mean := sum / float64(s.d)
-		var sq float64
-		for _, v := range xr {
-			dv := float64(v) - mean
-			sq += dv * dv
-		}
-		inv := 1 / math.Sqrt(sq/float64(s.d)+s.eps)
-		for i, v := range xr {
-			o := (float64(v) - mean) * inv * float64(g[i])
-			if b != nil {
-				o += float64(b[i])
-			}
-			yr[i] = float32(o)
-		}
+		s.isa.LayerNormRow(x[r*s.d:(r+1)*s.d], y[r*s.d:(r+1)*s.d], g, b, s.eps)
 	}
 }
 

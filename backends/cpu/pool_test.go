@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -42,5 +43,35 @@ func TestPoolPanicReachesCaller(t *testing.T) {
 	p.parallel(rs, c, len(c.seen), 4)
 	for i, ok := range c.seen {
 		require.True(t, ok, "part %d did not run", i)
+	}
+}
+
+// countOnce counts how often each part ran.
+type countOnce struct{ runs []atomic.Int32 }
+
+func (c *countOnce) do(_ *runState, slot, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		c.runs[i].Add(1)
+	}
+}
+
+// TestPoolRunsEveryPartOnce: step after step on one run state (helpers
+// arriving late with tickets of finished steps), with more threads than
+// cores, every part runs exactly once, including steps with more parts than
+// the cursor has chunks (the grain grows).
+func TestPoolRunsEveryPartOnce(t *testing.T) {
+	p := newWorkerPool(4)
+	defer p.close()
+	rs := &runState{scratch: make([]*kernels.Scratch, 4)}
+	for step := range 1500 {
+		n := 1 + step%97
+		if step%1000 == 999 {
+			n = maxChunks + 12345
+		}
+		c := &countOnce{runs: make([]atomic.Int32, n)}
+		p.parallelGrain(rs, c, n, 1+step%4, step%3)
+		for i := range c.runs {
+			require.Equal(t, int32(1), c.runs[i].Load(), "step %d: part %d of %d", step, i, n)
+		}
 	}
 }

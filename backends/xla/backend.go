@@ -246,17 +246,8 @@ const warmUpMaxValueBytes = 64 << 20
 // smallValues reports whether every value of the plan, at the input types,
 // is at most warmUpMaxValueBytes.
 func smallValues(plan *runtime.Plan, types []ops.Type) bool {
-	all, err := plan.InferTypes(types)
-	if err != nil {
-		return false
-	}
-	for _, t := range all {
-		n := t.Shape.NumElements()
-		if n < 0 || n > warmUpMaxValueBytes/max(t.DType.Size(), 1) {
-			return false
-		}
-	}
-	return true
+	largest, err := plan.LargestValueBytes(types)
+	return err == nil && largest <= warmUpMaxValueBytes
 }
 
 // typesSignature is the cache key of a list of input types.

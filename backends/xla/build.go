@@ -5,7 +5,9 @@ import (
 	"strings"
 
 	gobackends "github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 
 	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/runtime"
@@ -123,30 +125,48 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 	}()
 	vals := map[string]*graph.Node{}
 	prog = &program{}
+	// bfloat16 and float16 values are float32 inside the pure-Go engine
+	// (narrow.go): bfloat16 widens in the graph, float16 on the host.
+	carry := eng.carries(tensor.BFloat16)
+	widen := func(name string) {
+		if carry && types[name].DType == tensor.BFloat16 {
+			vals[name] = graph.ConvertDType(vals[name], dtypes.Float32)
+		}
+	}
+	paramShape := func(d tensor.DType, s tensor.Shape) (shapes.Shape, error) {
+		if carry && d == tensor.Float16 {
+			d = tensor.Float32
+		}
+		return toGoMLXShape(d, s)
+	}
 	for _, i := range l.paramInputs {
 		in := a.Inputs[i]
-		shape, err := toGoMLXShape(in.DType, types[in.Name].Shape)
+		shape, err := paramShape(in.DType, types[in.Name].Shape)
 		if err != nil {
 			return nil, fail(nil, fmt.Errorf("input %q: %w", in.Name, err))
 		}
 		if shape.Size() == 0 {
 			vals[in.Name] = graph.Zeros(g, shape)
+			widen(in.Name)
 			continue
 		}
 		vals[in.Name] = graph.Parameter(g, "input:"+in.Name, shape)
+		widen(in.Name)
 		prog.inputs = append(prog.inputs, i)
 	}
 	for _, name := range append(append([]string(nil), l.paramWeights...), l.emptyWeights...) {
 		t := types[name]
-		shape, err := toGoMLXShape(t.DType, t.Shape)
+		shape, err := paramShape(t.DType, t.Shape)
 		if err != nil {
 			return nil, fail(nil, fmt.Errorf("weight %q: %w", name, err))
 		}
 		if shape.Size() == 0 {
 			vals[name] = graph.Zeros(g, shape)
+			widen(name)
 			continue
 		}
 		vals[name] = graph.Parameter(g, "weight:"+name, shape)
+		widen(name)
 	}
 	var checks []runCheck
 	for _, idx := range l.plan.Order {
@@ -167,6 +187,10 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 		if !ok {
 			return nil, fail(n, fmt.Errorf("no lowering for op %s", n.Op))
 		}
+		var narrow []tensor.DType // per output: the dtype carried as float32, or Invalid
+		if carry {
+			lower, narrow = carryLowering(c, lower)
+		}
 		var outs []*graph.Node
 		if allEmpty(c.Out) {
 			// Values without elements carry no data: any lowering would give
@@ -184,6 +208,11 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 		}
 		if err := checkLowered(outs, c.Out); err != nil {
 			return nil, fail(n, err)
+		}
+		for i, d := range narrow {
+			if d != tensor.Invalid && !narrowExact[n.Op] && !allEmpty(c.Out[i:i+1]) {
+				outs[i] = roundTo(outs[i], d)
+			}
 		}
 		for i, name := range n.Outputs {
 			vals[name] = outs[i]
@@ -204,7 +233,11 @@ func (l *layout) build(eng *engine, be gobackends.Backend, inTypes []ops.Type) (
 			src.empty = true
 		default:
 			src.graphOut = len(graphOuts)
-			graphOuts = append(graphOuts, vals[o.Name])
+			v := vals[o.Name]
+			if carry && src.typ.DType == tensor.BFloat16 {
+				v = graph.ConvertDType(v, dtypes.BFloat16) // exact: v holds bfloat16 numbers
+			} // float16 narrows on the host (download)
+			graphOuts = append(graphOuts, v)
 		}
 		prog.outputs = append(prog.outputs, src)
 	}

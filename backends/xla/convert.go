@@ -142,8 +142,17 @@ func (c *copyCounters) snapshot() CopyStats {
 	}
 }
 
-// upload copies t into a new engine buffer on device 0.
-func upload(be gobackends.Backend, t *tensor.Tensor) (gobackends.Buffer, error) {
+// upload copies t into a new engine buffer on device 0; with carry16 (the
+// pure-Go engine) a float16 tensor goes as float32.
+func upload(be gobackends.Backend, t *tensor.Tensor, carry16 bool) (gobackends.Buffer, error) {
+	if t.DType() == tensor.Float16 && carry16 {
+		// The pure-Go engine carries float16 as float32 (bfloat16.go): widen, exactly.
+		wide, err := t.AsType(tensor.Float32)
+		if err != nil {
+			return nil, err
+		}
+		t = wide
+	}
 	shape, err := toGoMLXShape(t.DType(), t.Shape())
 	if err != nil {
 		return nil, err
@@ -155,8 +164,18 @@ func upload(be gobackends.Backend, t *tensor.Tensor) (gobackends.Buffer, error) 
 // s. With adopt set (engines whose output buffers are plain Go memory never
 // reused unless finalized) the buffer's storage becomes the tensor's and the
 // buffer is left to the garbage collector; otherwise the data is copied and
-// the buffer released. It reports whether a copy was made.
-func download(be gobackends.Backend, buf gobackends.Buffer, d tensor.DType, s tensor.Shape, adopt bool) (*tensor.Tensor, bool, error) {
+// the buffer released. It reports whether a copy was made. With carry16 a
+// float16 output comes as float32 and is narrowed (a copy).
+func download(be gobackends.Backend, buf gobackends.Buffer, d tensor.DType, s tensor.Shape, adopt, carry16 bool) (*tensor.Tensor, bool, error) {
+	if d == tensor.Float16 && carry16 {
+		// Carried as float32 holding float16 numbers: narrowing is exact.
+		wide, _, err := download(be, buf, tensor.Float32, s, adopt, false)
+		if err != nil {
+			return nil, false, err
+		}
+		t, err := wide.AsType(tensor.Float16)
+		return t, true, err
+	}
 	if adopt {
 		flat, err := be.BufferData(buf)
 		if err != nil {

@@ -27,9 +27,9 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 	}
 	for _, want := range cases {
 		for _, adopt := range []bool{true, false} {
-			buf, err := upload(be, want)
+			buf, err := upload(be, want, false)
 			require.NoError(t, err, "%v", want.DType())
-			got, copied, err := download(be, buf, want.DType(), want.Shape(), adopt)
+			got, copied, err := download(be, buf, want.DType(), want.Shape(), adopt, false)
 			require.NoError(t, err, "%v", want.DType())
 			require.Equal(t, !adopt, copied)
 			require.Equal(t, want.DType(), got.DType())
@@ -41,13 +41,24 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 			}
 		}
 	}
+	// float16, which the pure-Go engine carries as float32, goes up widened
+	// and comes back narrowed, bit for bit.
+	f16 := tensor.MustFromSlice([]tensor.Float16Value{0x3c01, 0x7bff, 0x0001, 0x8000, 0xfc00}, 5)
+	for _, adopt := range []bool{true, false} {
+		buf, err := upload(be, f16, true)
+		require.NoError(t, err)
+		got, copied, err := download(be, buf, tensor.Float16, f16.Shape(), adopt, true)
+		require.NoError(t, err)
+		require.True(t, copied)
+		require.Equal(t, tensor.MustView[tensor.Float16Value](f16), tensor.MustView[tensor.Float16Value](got))
+	}
 }
 
 func TestDownloadRejectsDTypeMismatch(t *testing.T) {
 	be, err := goEngine.start()
 	require.NoError(t, err)
-	buf, err := upload(be, tensor.MustFromSlice([]int32{1}, 1))
+	buf, err := upload(be, tensor.MustFromSlice([]int32{1}, 1), false)
 	require.NoError(t, err)
-	_, _, err = download(be, buf, tensor.Float32, tensor.Shape{1}, true)
+	_, _, err = download(be, buf, tensor.Float32, tensor.Shape{1}, true, false)
 	require.ErrorContains(t, err, "engine returned int32 data for a float32 output")
 }

@@ -55,6 +55,9 @@ func (e *engine) start() (gobackends.Backend, error) {
 
 // supportsDType reports whether the engine can hold values of dtype d.
 func (e *engine) supportsDType(d tensor.DType) bool {
+	if e.carries(d) {
+		return true
+	}
 	gd, ok := toGoMLXDType(d)
 	return ok && e.caps.DTypes[gd]
 }

@@ -51,7 +51,7 @@ func (p *prepared) uploadWeights() error {
 	a := p.layout.plan.Artifact
 	for _, name := range p.layout.paramWeights {
 		w := a.Initializers[name]
-		buf, err := upload(p.be, w)
+		buf, err := upload(p.be, w, p.eng.carries(tensor.Float16))
 		if err != nil {
 			return p.errorf(runtime.ModeCompile, fmt.Errorf("uploading weight %q: %w", name, err))
 		}
@@ -146,7 +146,7 @@ func (p *prepared) execute(prog *program, inputs []*tensor.Tensor) (outs []*tens
 	}()
 	if prog.g != nil {
 		for _, i := range prog.inputs {
-			buf, err := upload(p.be, inputs[i])
+			buf, err := upload(p.be, inputs[i], p.eng.carries(tensor.Float16))
 			if err != nil {
 				return nil, p.errorf(runtime.ModeRuntime, fmt.Errorf("input %q: %w", a.Inputs[i].Name, err))
 			}
@@ -203,7 +203,7 @@ func (p *prepared) take(results []*tensors.Tensor, k int, d tensor.DType, s tens
 		return nil, err
 	}
 	results[k] = nil
-	t, copied, err := download(p.be, buf, d, s, p.eng.adoptOutputs)
+	t, copied, err := download(p.be, buf, d, s, p.eng.adoptOutputs, p.eng.carries(tensor.Float16))
 	if err != nil {
 		return nil, err
 	}

@@ -41,8 +41,9 @@ func newExportCmd() *cobra.Command {
 	}
 	f := c.Flags()
 	f.StringVarP(&out, "output", "o", "", "file to write: OUT.onnx (ONNX) or OUT.bpa (backplane artifact)")
-	f.IntVar(&opset, "opset", onnx.DefaultExportOpset,
-		fmt.Sprintf("default-domain opset of an ONNX output, %d to %d", onnx.MinExportOpset, onnx.MaxExportOpset))
+	f.IntVar(&opset, "opset", 0,
+		fmt.Sprintf("default-domain opset of an ONNX output, %d to %d; 0: the lowest from %d that expresses every node",
+			onnx.MinExportOpset, onnx.MaxExportOpset, onnx.DefaultExportOpset))
 	f.StringArrayVar(&dims, "dim", nil, "bind a symbolic dimension as NAME=N, making it static in the output (repeatable)")
 	_ = c.MarkFlagRequired("output")
 	_ = c.MarkFlagFilename("output", "onnx", "bpa")
@@ -73,8 +74,15 @@ func exportArtifact(in, out string, opset int, bind map[string]int, stdout io.Wr
 		if err := a.Save(out); err != nil {
 			return err
 		}
-	} else if err := onnx.ExportFile(out, a, onnx.ExportOptions{Opset: opset}); err != nil {
-		return err
+	} else {
+		if opset == 0 {
+			if opset, err = onnx.LowestExportOpset(a); err != nil {
+				return err
+			}
+		}
+		if err := onnx.ExportFile(out, a, onnx.ExportOptions{Opset: opset}); err != nil {
+			return err
+		}
 	}
 	st, err := os.Stat(out)
 	if err != nil {

@@ -8,7 +8,9 @@ import (
 
 	"github.com/backplane-ml/backplane/models"
 	"github.com/backplane-ml/backplane/models/onnx"
+	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/runtime"
+	"github.com/backplane-ml/backplane/tensor"
 )
 
 func TestExportCommand(t *testing.T) {
@@ -29,8 +31,9 @@ func TestExportCommand(t *testing.T) {
 
 	// An ONNX model goes through the importer and out again; the result runs.
 	again := filepath.Join(dir, "again.onnx")
-	_, stderr, status = cli(t, "export", "-o", again, out)
+	stdout, stderr, status = cli(t, "export", "-o", again, out)
 	require.Equal(t, 0, status, stderr)
+	require.Contains(t, stdout, "ONNX opset 17,", "without -opset, the lowest that expresses the model")
 	_, stderr, status = cli(t, "run", "--dim", "batch=2", again)
 	require.Equal(t, 0, status, stderr)
 
@@ -51,5 +54,22 @@ func TestExportCommand(t *testing.T) {
 	require.Contains(t, stderr, ".onnx or .bpa")
 	_, stderr, status = cli(t, "export", "-opset", "16", "-o", out, saved)
 	require.Equal(t, 1, status)
-	require.Contains(t, stderr, "opset 16 (supported: 17 to 21)")
+	require.Contains(t, stderr, "opset 16 (supported: 17 to 26)")
+
+	// A model with a node only opset 26 has is written at 26 without -opset,
+	// and refused, naming the node, at an older target.
+	b := runtime.NewBuilder("cumulative")
+	x := b.Input("x", tensor.Float32, runtime.Dims(2, 3)...)
+	b.Output("y", b.NamedOp("products", "cumprod", 1, ops.Attrs{"axis": 1}, x)[0])
+	cum, err := b.Build()
+	require.NoError(t, err)
+	savedCum := filepath.Join(dir, "cum.bpa")
+	require.NoError(t, cum.Save(savedCum))
+	stdout, stderr, status = cli(t, "export", "-o", filepath.Join(dir, "cum.onnx"), savedCum)
+	require.Equal(t, 0, status, stderr)
+	require.Contains(t, stdout, "ONNX opset 26,")
+	_, stderr, status = cli(t, "export", "-opset", "21", "-o", filepath.Join(dir, "cum21.onnx"), savedCum)
+	require.Equal(t, 1, status)
+	require.Contains(t, stderr, `node "products" (cumprod)`)
+	require.Contains(t, stderr, "opset 26")
 }

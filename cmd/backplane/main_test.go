@@ -73,7 +73,7 @@ func TestRunSavedArtifact(t *testing.T) {
 	require.Contains(t, out, "2 runs: p50")
 	// The runtime picks the most preferred backend that can run it (cpu here, xla with a plugin).
 	require.Regexp(t, `served by (xla|cpu) \(2\); 0 with fallbacks`, out)
-	require.Contains(t, out, "static preference: 2 of the 20 samples every backend needs before ranking")
+	require.Contains(t, out, "static preference: 2 of the 20 samples a backend needs before ranking")
 	require.Regexp(t, `mlp-4-3-2\s+(xla|cpu)\s+2\s+2\s+-`, out) // telemetry row: 2 runs, 2 ok, no failures
 	probs, err := npy.ReadFile(filepath.Join(dir, "probs.npy"))
 	require.NoError(t, err)

@@ -94,7 +94,7 @@ func cmpRange(c *converter, n *onnxpb.Node) error {
 	for i := range vals {
 		t, ok := c.constant(c.in(i))
 		if !ok {
-			return c.inputErrorf(i, ErrUnsupported, "Range's inputs decide its length, so they must be known at import time")
+			return c.notKnown(i, "Range's inputs decide its length, so they must be known at import time")
 		}
 		if t.NumElements() != 1 {
 			return c.inputErrorf(i, ErrInvalidModel, "is %v, want a scalar", t.Shape())
@@ -532,7 +532,7 @@ func cmpOneHot(c *converter, n *onnxpb.Node) error {
 	}
 	dt, ok := c.constant(c.in(1))
 	if !ok {
-		return c.inputErrorf(1, ErrUnsupported, "OneHot's depth decides its shape, so it must be known at import time")
+		return c.notKnown(1, "OneHot's depth decides its shape, so it must be known at import time")
 	}
 	if dt.NumElements() != 1 {
 		return c.inputErrorf(1, ErrInvalidModel, "depth is %v, want one value", dt.Shape())

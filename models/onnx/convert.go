@@ -98,6 +98,12 @@ type converter struct {
 	fresh    int
 
 	mem importMemory // bytes held against Options.MemoryBudget
+
+	// foldWeights lifts foldLimit while a DequantizeLinear of constant
+	// inputs is composed (quant.go): its values are as many as the
+	// quantized weight's, which the file holds, and the fold is charged to
+	// the memory budget like any other.
+	foldWeights bool
 }
 
 func newConverter(name string, opset int64, opt Options) *converter {
@@ -492,7 +498,7 @@ func (c *converter) emit(op string, attrs ops.Attrs, inputs []string, outputs ..
 	if len(outA) != len(outputs) {
 		return fmt.Errorf("internal: op %s has %d outputs, %d names given", op, len(outA), len(outputs))
 	}
-	if allConst && foldable(outA) {
+	if allConst && (c.foldWeights || foldable(outA)) {
 		args := make([]*tensor.Tensor, len(inputs))
 		for i, name := range inputs {
 			args[i] = c.consts[name]

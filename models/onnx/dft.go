@@ -12,7 +12,7 @@ import (
 // with zeros or cut to dft_length, is moved last and multiplied by constant
 // cosine and sine matrices; forward X[k] = Σ x[n]·e^(−2πi·kn/L), inverse
 // x[n] = (1/L)·Σ X[k]·e^(2πi·kn/L), onesided keeping k <= L/2. The inverse
-// of a onesided spectrum is refused by name.
+// of a onesided spectrum (IRFFT) is in dft_irfft.go.
 
 func init() { register("DFT", dftMap) }
 
@@ -65,13 +65,16 @@ func dftMap(c *converter, n *onnxpb.Node) error {
 	if err != nil {
 		return err
 	}
-	if inverse && onesided {
-		return c.errorf(ErrUnsupported, "DFT with inverse and onesided (a onesided inverse transform)")
-	}
 	if x.dynamic(axis) {
 		return c.inputErrorf(0, ErrUnsupported, "DFT along a symbolic axis")
 	}
 	length := x.a[axis]
+	if inverse && onesided {
+		if x.a[r-1] != 2 {
+			return c.inputErrorf(0, ErrInvalidModel, "shape %v: the inverse of a onesided spectrum (IRFFT) takes complex input", x.a)
+		}
+		length = 2 * (x.a[axis] - 1) // the default: the full signal of that spectrum
+	}
 	if c.in(1) != "" {
 		v, err := c.constInts(1)
 		if err != nil {
@@ -82,6 +85,20 @@ func dftMap(c *converter, n *onnxpb.Node) error {
 		}
 		length = v[0]
 	}
+	if inverse && onesided {
+		if length < 1 {
+			return c.inputErrorf(0, ErrInvalidModel, "a onesided spectrum of %d bins gives no signal; give dft_length", x.a[axis])
+		}
+		return irfftEmit(c, c.in(0), axis, length, c.out(0))
+	}
+	return dftEmit(c, c.in(0), axis, length, inverse, onesided, c.out(0))
+}
+
+// dftEmit writes the DFT of src ([..., signal, 1 or 2]) along axis, over
+// length points (src's axis cut or zero-padded to it), into dst.
+func dftEmit(c *converter, src string, axis, length int, inverse, onesided bool, dst string) error {
+	x := c.typeOf(src)
+	r := len(x.a)
 	out := length
 	if onesided {
 		out = length/2 + 1
@@ -94,7 +111,7 @@ func dftMap(c *converter, n *onnxpb.Node) error {
 	// real and imaginary parts without the last axis
 	keepDims := make([]int, r-1)
 	part := func(k int) (string, error) {
-		s, err := call("slice", ops.Attrs{"starts": []int{k}, "ends": []int{k + 1}, "axes": []int{r - 1}}, c.in(0))
+		s, err := call("slice", ops.Attrs{"starts": []int{k}, "ends": []int{k + 1}, "axes": []int{r - 1}}, src)
 		if err != nil {
 			return "", err
 		}
@@ -228,5 +245,5 @@ func dftMap(c *converter, n *onnxpb.Node) error {
 			return err
 		}
 	}
-	return c.emit("concat", ops.Attrs{"axis": r - 1}, parts, c.out(0))
+	return c.emit("concat", ops.Attrs{"axis": r - 1}, parts, dst)
 }

@@ -112,9 +112,12 @@ func elemLegacyOperand(c *converter) (string, error) {
 	return out, nil
 }
 
-// elemPow maps Pow. The catalog's pow is float-only, so an integer base is
-// refused; an exponent of another dtype (allowed from opset 12) is cast to
-// the base's dtype, which is what the result has anyway.
+// elemPow maps Pow. The catalog's pow is float-only: an exponent of another
+// dtype (allowed from opset 12) is cast to the base's dtype, which is what
+// the result has anyway, and an integer base (int32 and int64 in ONNX) is
+// raised in float64 and the power truncated back to its dtype, as ONNX
+// Runtime's integer Pow does (exact while the power stays below 2^53; a
+// power beyond the dtype saturates).
 func elemPow(c *converter, n *onnxpb.Node) error {
 	if err := c.requireInputs(2, 2); err != nil {
 		return err
@@ -123,12 +126,27 @@ func elemPow(c *converter, n *onnxpb.Node) error {
 		return err
 	}
 	base := c.typeOf(c.in(0)).dtype
-	if !base.IsFloat() {
-		return c.inputErrorf(0, ErrUnsupported, "Pow with a base of dtype %v: only float bases are supported", base)
-	}
 	exp, err := elemLegacyOperand(c)
 	if err != nil {
 		return err
+	}
+	if !base.IsFloat() {
+		if !base.IsInt() {
+			return c.inputErrorf(0, ErrUnsupported, "Pow with a base of dtype %v", base)
+		}
+		x, err := cmpCast(c, c.in(0), tensor.Float64)
+		if err != nil {
+			return err
+		}
+		e, err := cmpCast(c, exp, tensor.Float64)
+		if err != nil {
+			return err
+		}
+		p, err := cmpCall(c, "pow", nil, x, e)
+		if err != nil {
+			return err
+		}
+		return c.emit("cast", ops.Attrs{"to": base.String()}, []string{p}, c.out(0))
 	}
 	if c.typeOf(exp).dtype != base {
 		cast := c.tmp()

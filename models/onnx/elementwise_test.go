@@ -228,6 +228,14 @@ func TestElemPow(t *testing.T) {
 		{"float16-base-float64-exponent", 15, []onnxpb.Node{n2("Pow")},
 			[]elemVal{elemIn("a", elemOf(tensor.Float16, []int{2}, 1.5, 4)), elemIn("b", elemOf(tensor.Float64, []int{2}, 2, 0.5))},
 			[]*tensor.Tensor{elemOf(tensor.Float16, []int{2}, 2.25, 2)}},
+		// Integer bases: [2^3 3^2 (−2)^3 2^−1] = [8 9 −8 0] (0.5 truncates to 0).
+		{"int32-base", 15, []onnxpb.Node{n2("Pow")},
+			[]elemVal{elemIn("a", elemOf(tensor.Int32, []int{4}, 2, 3, -2, 2)), elemIn("b", elemOf(tensor.Int32, []int{4}, 3, 2, 3, -1))},
+			[]*tensor.Tensor{elemOf(tensor.Int32, []int{4}, 8, 9, -8, 0)}},
+		// int64 base, float exponent: [4^0.5 10^2 7^1.5] = [2 100 18] (18.52 truncates).
+		{"int64-base-float-exponent", 15, []onnxpb.Node{n2("Pow")},
+			[]elemVal{elemIn("a", elemOf(tensor.Int64, []int{3}, 4, 10, 7)), elemIn("b", elemF32([]int{3}, 0.5, 2, 1.5))},
+			[]*tensor.Tensor{elemOf(tensor.Int64, []int{3}, 2, 100, 18)}},
 		// Opset 6 axis=0: row 0 squared, row 1 to the first: [[1 4] [3 4]].
 		{"opset6-axis0", 6, []onnxpb.Node{n2("Pow", aInt("broadcast", 1), aInt("axis", 0))},
 			[]elemVal{elemIn("a", elemF32([]int{2, 2}, 1, 2, 3, 4)), elemIn("b", elemF32([]int{2}, 2, 1))},
@@ -411,8 +419,8 @@ func TestElemBinaryErrors(t *testing.T) {
 		{"LessOrEqual/opset11", 11, []onnxpb.Node{n2("LessOrEqual")}, []elemVal{f, g},
 			ErrUnsupported, "", "introduced in opset 12"},
 		{"And/not-bool", 7, []onnxpb.Node{n2("And")}, []elemVal{f, g}, ErrInvalidModel, "a", "bool"},
-		{"Pow/int-base", 13, []onnxpb.Node{n2("Pow")}, []elemVal{i32, elemIn("b", elemOf(tensor.Int32, []int{2}, 1, 2))},
-			ErrUnsupported, "a", "only float bases"},
+		{"Pow/bool-base", 13, []onnxpb.Node{n2("Pow")}, []elemVal{elemIn("a", elemBools([]int{2}, true, false)),
+			elemIn("b", elemOf(tensor.Int32, []int{2}, 1, 2))}, ErrUnsupported, "a", "Pow with a base of dtype bool"},
 		{"Sum/omitted", 13, []onnxpb.Node{node("Sum", []string{"a", ""}, []string{"y"})}, []elemVal{f},
 			ErrInvalidModel, "", "input 1 is omitted"},
 		{"Sum/none", 13, []onnxpb.Node{node("Sum", nil, []string{"y"})}, nil,

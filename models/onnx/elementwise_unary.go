@@ -202,8 +202,9 @@ func elemIdentity(c *converter, n *onnxpb.Node) error {
 	return c.emit("identity", nil, []string{c.in(0)}, c.out(0))
 }
 
-// elemDropout maps Dropout as inference does: the identity. Its mask output
-// is left undefined, which the importer accepts when nothing reads it.
+// elemDropout maps Dropout as inference does: the identity, and from opset
+// 10 an all-true bool mask when the graph reads it (left undefined when
+// nothing does).
 //
 // Opset 6 has the attribute is_test; its default 0 asks for training mode,
 // yet exporters leave it unset on inference graphs and runtimes ignore it,
@@ -246,7 +247,23 @@ func elemDropout(c *converter, n *onnxpb.Node) error {
 		}
 	}
 	if mask := c.out(1); mask != "" && c.consumed[mask] {
-		return c.errorf(ErrUnsupported, "output %q, the dropout mask, is read by the graph; only the inference output is supported", mask)
+		if c.opset < 10 {
+			return c.errorf(ErrUnsupported, "output %q, the dropout mask of opset %d (of the input's type), is read by the graph", mask, c.opset)
+		}
+		// Inference keeps every element: the bool mask is all true, made
+		// from x so that it has x's shape (symbolic dims included) whatever
+		// x holds (NaN or not).
+		nan, err := cmpCall(c, "is_nan", nil, c.in(0))
+		if err != nil {
+			return err
+		}
+		num, err := cmpCall(c, "not", nil, nan)
+		if err != nil {
+			return err
+		}
+		if err := c.emit("or", nil, []string{nan, num}, mask); err != nil {
+			return err
+		}
 	}
 	return c.emit("identity", nil, []string{c.in(0)}, c.out(0))
 }

@@ -17,22 +17,32 @@ import (
 // The default-domain opsets Export can target.
 //
 // 17 is the default: it is the first opset with LayerNormalization, so every
-// catalog op maps onto one ONNX op or a short expansion (gelu, whose Gelu
-// arrived in opset 20, and float64 layer_norm), and peer runtimes have
+// catalog op but two maps onto one ONNX op or a short expansion (gelu, whose
+// Gelu arrived in opset 20, and float64 layer_norm), and peer runtimes have
 // supported it for years (ONNX Runtime since 1.12), so an exported model runs
 // on the widest range of them. Newer targets use Split's num_outputs (18),
-// AveragePool's dilations (19) and Gelu (20). 21 is the newest opset Import
-// reads back.
+// AveragePool's dilations (19) and Gelu (20); bitcast and cumprod need 26,
+// where ONNX added BitCast and CumProd. Without an explicit target, Export
+// writes the lowest opset from the default up that expresses every node.
+//
+// Between 21 and 26 the ops Export writes keep their meaning: opsets 22 to 25
+// only widen type constraints (bfloat16 for Conv, pools and the unary math
+// ops at 22, the float4, float8 and 2-bit types of Cast, Reshape, Transpose,
+// Pad and Identity at 23 to 25, more integer types for TopK at 24) and state
+// in words what the catalog already does (MaxPool and AveragePool at 22: a
+// ceil-mode window that would start in the end padding is dropped).
+// Float16 and bfloat16 nodes stay computed in float32 between Casts where an
+// older opset lacked their type, which is as close at every opset.
 const (
 	DefaultExportOpset = 17
 	MinExportOpset     = 17
-	MaxExportOpset     = 21
+	MaxExportOpset     = 26
 )
 
 // irVersions is the IR version ONNX released together with each opset; a
 // model carries the lowest one its opset needs, so that older readers still
-// accept it (docs/Versioning.md of the ONNX project).
-var irVersions = map[int]int64{17: 8, 18: 8, 19: 9, 20: 9, 21: 10}
+// accept it (the table of released versions in ONNX's docs/Versioning.md).
+var irVersions = map[int]int64{17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10, 23: 11, 24: 12, 25: 13, 26: 13}
 
 // ProducerName is written as the exported model's producer_name.
 const ProducerName = "backplane"
@@ -40,7 +50,9 @@ const ProducerName = "backplane"
 // ExportOptions tune an export.
 type ExportOptions struct {
 	// Opset is the default-domain opset to target, MinExportOpset to
-	// MaxExportOpset; 0 means DefaultExportOpset.
+	// MaxExportOpset. 0 means the lowest opset from DefaultExportOpset up
+	// that expresses every node: DefaultExportOpset for a model that needs
+	// nothing newer, 26 for one with a bitcast node, and so on.
 	Opset int
 	// DocString is written as the model's doc_string (optional).
 	DocString string
@@ -61,6 +73,10 @@ type ExportError struct {
 	// validate), ErrInvalidOption, or runtime.ErrIO (ExportFile's write).
 	Kind error
 	Err  error
+
+	// needOpset is, for a node refused at the target opset, the lowest
+	// opset that expresses it (0 when none does).
+	needOpset int
 }
 
 // Error formats the model, node, op and input at fault, then the cause.
@@ -82,7 +98,8 @@ func (e *ExportError) Unwrap() []error { return []error{e.Kind, e.Err} }
 // bounds, Pad's pads, ...) become initializers. A node the target opset
 // cannot express is refused with an *ExportError naming it and its op.
 //
-// The model imports the default domain at opts.Opset with the matching IR
+// The model imports the default domain at opts.Opset (or the lowest opset
+// that expresses every node, when opts.Opset is 0) with the matching IR
 // version, names its graph after the artifact, lists the artifact's inputs
 // (symbolic dims as dim_param) and outputs with element types and shapes,
 // holds every initializer, and carries the artifact's metadata as
@@ -114,6 +131,18 @@ func ExportFile(path string, a *runtime.Artifact, opts ExportOptions) error {
 	return nil
 }
 
+// LowestExportOpset returns the opset Export writes a at when
+// ExportOptions.Opset is 0: the lowest from DefaultExportOpset up that
+// expresses every node of a. An artifact no opset expresses gets Export's
+// error.
+func LowestExportOpset(a *runtime.Artifact) (int, error) {
+	m, err := exportModel(a, ExportOptions{}, true)
+	if err != nil {
+		return 0, err
+	}
+	return int(m.OpsetImports[0].Version), nil
+}
+
 // ExportModel is Export without the final serialization: it returns the
 // decoded form of the model, for callers that inspect or amend it. The
 // model's tensors are copies, independent of the artifact.
@@ -125,8 +154,8 @@ func exportModel(a *runtime.Artifact, opts ExportOptions, alias bool) (*onnxpb.M
 	if a == nil {
 		return nil, &ExportError{Kind: runtime.ErrInvalidArtifact, Err: errors.New("nil artifact")}
 	}
-	opset := opts.Opset
-	if opset == 0 {
+	opset, auto := opts.Opset, opts.Opset == 0
+	if auto {
 		opset = DefaultExportOpset
 	}
 	if opset < MinExportOpset || opset > MaxExportOpset {
@@ -139,13 +168,27 @@ func exportModel(a *runtime.Artifact, opts ExportOptions, alias bool) (*onnxpb.M
 	if a.IsTemplate() {
 		return exportTemplate(a)
 	}
-	x, err := newExporter(a, opset)
-	if err != nil {
-		return nil, err
-	}
-	x.alias = alias
-	if err := x.run(); err != nil {
-		return nil, err
+	var x *exporter
+	for {
+		var err error
+		if x, err = newExporter(a, opset); err != nil {
+			return nil, err
+		}
+		x.alias = alias
+		err = x.run()
+		if err == nil {
+			break
+		}
+		// Without a target, a node that a newer opset expresses raises the
+		// opset and the export starts over. Every refusal names a higher
+		// opset than the one tried, so this ends after at most
+		// MaxExportOpset-DefaultExportOpset retries, at the highest opset
+		// some node needs: the lowest that expresses them all.
+		var e *ExportError
+		if !auto || !errors.As(err, &e) || e.needOpset <= opset || e.needOpset > MaxExportOpset {
+			return nil, err
+		}
+		opset = e.needOpset
 	}
 	return &onnxpb.Model{
 		IRVersion:    irVersions[opset],

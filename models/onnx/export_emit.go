@@ -40,8 +40,8 @@ func (s dtypeSet) String() string {
 }
 
 // The ONNX type constraints of the ops Export emits, restricted to
-// backplane's dtypes. They hold for every opset from 17 to 21 except where a
-// rule says otherwise (from ONNX's docs/Changelog.md).
+// backplane's dtypes. They hold for every opset from 17 to 26 except where a
+// rule says otherwise (a few widen later; the rules keep the opset-17 sets) (from ONNX's docs/Changelog.md).
 var (
 	tsFloatNoBF  = dtypesOf(tensor.Float16, tensor.Float32, tensor.Float64) // Conv, pools, Softplus, Elu, InstanceNormalization, ... (bfloat16 from opset 22)
 	tsFloat      = tsFloatNoBF | dtypesOf(tensor.BFloat16)                  // Sqrt, Exp, Softmax, LayerNormalization, ...
@@ -66,6 +66,17 @@ type exportRule struct {
 }
 
 var exportRules = map[string]exportRule{}
+
+// since is the types function of an ONNX op that arrived in opset first:
+// types from it on, none before.
+func since(first int, types dtypeSet) func(opset int) dtypeSet {
+	return func(opset int) dtypeSet {
+		if opset >= first {
+			return types
+		}
+		return 0
+	}
+}
 
 // registerExport installs the rule for a catalog op.
 func registerExport(op, onnxOp string, types dtypeSet, emit func(c *exportCtx) error) {
@@ -197,7 +208,15 @@ func (x *exporter) node(n *runtime.Node) error {
 	var back [][2]string // promoted output, node output
 	if !allowed.has(d) {
 		if (d != tensor.Float16 && d != tensor.BFloat16) || !allowed.has(tensor.Float32) {
-			return x.nodeError(n, ErrUnsupported, "ONNX %s takes %s at opset %d, not %v", rule.onnx, allowed, x.opset, d)
+			err := x.nodeError(n, ErrUnsupported, "ONNX %s takes %s at opset %d, not %v", rule.onnx, allowed, x.opset, d)
+			for o := x.opset + 1; o <= MaxExportOpset; o++ {
+				if rule.types(o).has(d) {
+					err.needOpset = o
+					err.Err = fmt.Errorf("%w (%v from opset %d)", err.Err, d, o)
+					break
+				}
+			}
+			return err
 		}
 		c.dt = tensor.Float32
 		for i, name := range n.Inputs {
@@ -226,13 +245,23 @@ func (x *exporter) node(n *runtime.Node) error {
 	return nil
 }
 
-func (x *exporter) nodeError(n *runtime.Node, kind error, format string, args ...any) error {
+func (x *exporter) nodeError(n *runtime.Node, kind error, format string, args ...any) *ExportError {
 	return &ExportError{Model: x.art.Name, Node: n.Name, Op: n.Op, Kind: kind, Err: fmt.Errorf(format, args...)}
 }
 
-// unsupported reports that the current node cannot be expressed at the target opset.
+// unsupported reports that the current node cannot be expressed at the
+// target opset nor at any other.
 func (c *exportCtx) unsupported(format string, args ...any) error {
 	return c.nodeError(c.n, ErrUnsupported, format, args...)
+}
+
+// needs reports that the current node needs opset (above the target), so
+// that an export without a target can raise its opset to it.
+func (c *exportCtx) needs(opset int, format string, args ...any) error {
+	e := c.nodeError(c.n, ErrUnsupported, format, args...)
+	e.Err = fmt.Errorf("%w (needs opset %d; the target is %d)", e.Err, opset, c.opset)
+	e.needOpset = opset
+	return e
 }
 
 // typ returns the type of the node's input i (as in the artifact, before promotion).

@@ -43,10 +43,10 @@ func TestExportErrors(t *testing.T) {
 			kind: runtime.ErrInvalidArtifact, message: "nil artifact"},
 		{name: "opset too old", a: func(t *testing.T) *runtime.Artifact {
 			return exportChain(t, tensor.Float32, "relu", nil, 1)
-		}, opset: 16, kind: ErrInvalidOption, message: "opset 16 (supported: 17 to 21)"},
+		}, opset: 16, kind: ErrInvalidOption, message: "opset 16 (supported: 17 to 26)"},
 		{name: "opset too new", a: func(t *testing.T) *runtime.Artifact {
 			return exportChain(t, tensor.Float32, "relu", nil, 1)
-		}, opset: 22, kind: ErrInvalidOption, message: "opset 22"},
+		}, opset: 27, kind: ErrInvalidOption, message: "opset 27"},
 		{name: "op not in the catalog", a: func(*testing.T) *runtime.Artifact {
 			return &runtime.Artifact{Name: "frob",
 				Inputs:  []runtime.ValueInfo{{Name: "x", DType: tensor.Float32, Dims: runtime.Dims(2)}},

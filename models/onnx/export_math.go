@@ -23,11 +23,17 @@ func init() {
 	for op, onnxOp := range map[string]string{
 		"bitwise_and": "BitwiseAnd", "bitwise_or": "BitwiseOr", "bitwise_xor": "BitwiseXor", "bitwise_not": "BitwiseNot",
 	} {
-		registerExportAt(op, exportRule{onnx: onnxOp, emit: simple(onnxOp), types: func(opset int) dtypeSet {
-			if opset >= 18 {
-				return ints
-			}
-			return 0
-		}})
+		registerExportAt(op, exportRule{onnx: onnxOp, emit: simple(onnxOp), types: since(18, ints)})
 	}
+}
+
+// Det takes float16, float32 and float64 (bfloat16 from opset 22; before,
+// it is computed in float32 between Casts).
+func init() {
+	registerExportAt("det", exportRule{onnx: "Det", emit: simple("Det"), types: func(opset int) dtypeSet {
+		if opset >= 22 {
+			return tsFloat
+		}
+		return tsFloatNoBF
+	}})
 }

@@ -120,7 +120,7 @@ func exportPool(onnxOp string, avg bool) func(c *exportCtx) error {
 		})
 		if avg && c.opset < 19 && a.Has("dilations") {
 			if slices.ContainsFunc(a.Ints("dilations", nil), func(d int) bool { return d != 1 }) {
-				return c.unsupported("AveragePool has dilations only from opset 19 (target opset %d); export at opset 19 or later", c.opset)
+				return c.needs(19, "AveragePool has dilations only from opset 19")
 			}
 			a = a.Clone()
 			delete(a, "dilations")

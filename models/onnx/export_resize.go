@@ -25,11 +25,11 @@ func exportResize(c *exportCtx) error {
 		}
 	}
 	if a.String("coordinate_transformation_mode", "") == "half_pixel_symmetric" && c.opset < 19 {
-		return c.unsupported("coordinate_transformation_mode half_pixel_symmetric needs opset 19")
+		return c.needs(19, "coordinate_transformation_mode half_pixel_symmetric arrived in opset 19")
 	}
 	if a.Int("antialias", 0) != 0 {
 		if c.opset < 18 {
-			return c.unsupported("antialias needs opset 18")
+			return c.needs(18, "antialias arrived in opset 18")
 		}
 		attrs = append(attrs, xInt("antialias", 1))
 	}

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -93,7 +94,7 @@ func TestExportMLPStructure(t *testing.T) {
 	for _, c := range []struct {
 		opset int
 		ir    int64
-	}{{17, 8}, {18, 8}, {19, 9}, {20, 9}, {21, 10}} {
+	}{{17, 8}, {18, 8}, {19, 9}, {20, 9}, {21, 10}, {22, 10}, {23, 11}, {24, 12}, {25, 13}, {26, 13}} {
 		m := exportDecode(t, a, c.opset)
 		require.Equal(t, c.ir, m.IRVersion)
 		require.Equal(t, []onnxpb.OpsetID{{Domain: "", Version: int64(c.opset)}}, m.OpsetImports)
@@ -335,4 +336,46 @@ func TestExportDeterministic(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, first, again)
 	}
+}
+
+// TestExportLowestOpset checks the opset chosen without a target over a
+// graph whose nodes need different opsets: the highest any node needs.
+func TestExportLowestOpset(t *testing.T) {
+	build := func(ops2 ...string) *runtime.Artifact {
+		b := runtime.NewBuilder("mixed")
+		v := b.Input("x", tensor.Int32, runtime.Dims(2, 3)...)
+		for i, op := range ops2 {
+			attrs := ops.Attrs{}
+			if op == "cumprod" {
+				attrs["axis"] = 1
+			}
+			v = b.NamedOp(fmt.Sprintf("n%d", i), op, 1, attrs, v)[0]
+		}
+		b.Output("y", v)
+		a, err := b.Build()
+		require.NoError(t, err)
+		return a
+	}
+	for _, c := range []struct {
+		ops  []string
+		want int
+	}{
+		{[]string{"neg", "abs"}, 17},
+		{[]string{"neg", "bitwise_not", "abs"}, 18},
+		{[]string{"bitwise_not", "cumprod", "neg"}, 26},
+		{[]string{"cumprod", "bitwise_not"}, 26},
+	} {
+		a := build(c.ops...)
+		got, err := LowestExportOpset(a)
+		require.NoError(t, err)
+		require.Equal(t, c.want, got, "%v", c.ops)
+		m := exportDecode(t, a, 0)
+		require.Equal(t, []onnxpb.OpsetID{{Domain: "", Version: int64(c.want)}}, m.OpsetImports)
+		require.Equal(t, irVersions[c.want], m.IRVersion)
+	}
+	// An explicit target is kept: a node it cannot express is refused.
+	_, err := Export(build("cumprod"), ExportOptions{Opset: 25})
+	require.ErrorIs(t, err, ErrUnsupported)
+	require.ErrorContains(t, err, `node "n0" (cumprod)`)
+	require.ErrorContains(t, err, "from opset 26")
 }

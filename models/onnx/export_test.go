@@ -21,8 +21,9 @@ import (
 // expected values are the cases' hand-computed ones (or, for the random
 // cases, ref on the original artifact), never the exporter's.
 
-// exportOpsets are the opsets every round trip runs at.
-var exportOpsets = []int{17, 18, 19, 20, 21}
+// exportOpsets are the opsets every round trip runs at: each opset an op
+// the exporter writes changed in, and the newest.
+var exportOpsets = []int{17, 18, 19, 20, 21, 22, 24, 26}
 
 // exportSingleNode builds the one-node artifact of an op case: every non-nil
 // input a graph input, so the node's dtypes and shapes reach the exporter.
@@ -117,7 +118,7 @@ var exportSince = map[string]int{
 	// BitwiseAnd/Or/Xor/Not arrived in opset 18.
 	"bitwise_and/uint8": 18, "bitwise_or/uint8": 18, "bitwise_xor/int32": 18,
 	"bitwise_not/int8": 18, "bitwise_not/uint8": 18, "bitwise_xor/uint64": 18,
-	// CumProd and BitCast arrived in opset 26, beyond Export's opsets.
+	// CumProd and BitCast arrived in opset 26.
 	"bitcast/int8_uint8": 26, "bitcast/uint16_int16": 26,
 	"cumprod/inclusive": 26, "cumprod/exclusive_reverse": 26, "cumprod/axis0_int32": 26,
 	// ScatterElements has reduction max from opset 18.
@@ -156,6 +157,34 @@ func TestExportOpCases(t *testing.T) {
 					exportRequireOutputsDeclared(t, data, got)
 				})
 			}
+		})
+	}
+}
+
+// TestExportOpCasesLowestOpset exports every hand-computed op case without a
+// target opset: each must be written at the lowest opset that expresses it
+// (exportSince's, or the default) with that opset's IR version, and
+// round-trip to the case's expected outputs.
+func TestExportOpCasesLowestOpset(t *testing.T) {
+	for _, c := range optest.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			a, feed, err := exportSingleNode(c.Name, c.Op, c.Attrs, c.Inputs, len(c.Want))
+			require.NoError(t, err)
+			want := DefaultExportOpset
+			if since, ok := exportSince[c.Name]; ok {
+				want = since
+			}
+			back, data := exportRoundTrip(t, a, 0)
+			m, err := onnxpb.DecodeModel(data)
+			require.NoError(t, err)
+			require.Equal(t, []onnxpb.OpsetID{{Domain: "", Version: int64(want)}}, m.OpsetImports)
+			require.Equal(t, irVersions[want], m.IRVersion)
+			lowest, err := LowestExportOpset(a)
+			require.NoError(t, err)
+			require.Equal(t, want, lowest)
+			got := exportRunRef(t, back, feed)
+			exportRequireClose(t, got, c.Want, c.Tol)
+			exportRequireOutputsDeclared(t, data, got)
 		})
 	}
 }

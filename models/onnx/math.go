@@ -48,3 +48,5 @@ func init() {
 func mathWithInts(op string, since int64, n int, names ...string) mapper {
 	return ixMap(op, since, n, names, nil)
 }
+
+func init() { register("Det", mathWithInts("det", 11, 1)) }

@@ -45,6 +45,13 @@ func nnBatchNorm(c *converter, _ *onnxpb.Node) error {
 	if err := c.requireInputs(5, 5); err != nil {
 		return err
 	}
+	if c.opset >= 14 && c.hasAttr("training_mode") {
+		if training, err := c.attrInt("training_mode", 0); err != nil {
+			return err
+		} else if training != 0 {
+			return nnBatchNormTraining(c)
+		}
+	}
 	if err := c.requireOutputs(1); err != nil {
 		return err
 	}

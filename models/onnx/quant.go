@@ -165,11 +165,26 @@ func qDequantize(c *converter, n *onnxpb.Node) error {
 			}
 		}
 	}
+	// A constant (weight) dequantizes at import whatever its size, so the
+	// conv or matmul it feeds sees a plain float weight (QDQ folding).
+	c.foldWeights = qAllConstant(c, c.in(0), c.in(1), c.in(2))
+	defer func() { c.foldWeights = false }()
 	y, err := qDequantizeValue(c, c.in(0), c.in(1), c.in(2), axis, block)
 	if err != nil {
 		return err
 	}
 	return c.emit("cast", ops.Attrs{"to": out.String()}, []string{y}, c.out(0))
+}
+
+// qAllConstant reports whether every named value ("" = omitted) is known
+// at import time.
+func qAllConstant(c *converter, names ...string) bool {
+	for _, name := range names {
+		if _, ok := c.consts[name]; name != "" && !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // qRequantize returns saturate(round(v) + zp) cast to dtype d, for float v.

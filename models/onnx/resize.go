@@ -25,7 +25,7 @@ func resizeConstFloats(c *converter, i int) ([]float64, bool, error) {
 	}
 	t, ok := c.constant(c.in(i))
 	if !ok {
-		return nil, false, c.inputErrorf(i, ErrUnsupported, "must be known at import time (a constant or an initializer)")
+		return nil, false, c.notKnown(i, "must be known at import time (a constant or an initializer)")
 	}
 	if !t.DType().IsFloat() {
 		return nil, false, c.inputErrorf(i, ErrInvalidModel, "is %v, want a float tensor", t.DType())

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"math"
+	"slices"
 
 	"github.com/backplane-ml/backplane/models/onnx/onnxpb"
 	"github.com/backplane-ml/backplane/ops"
@@ -213,7 +214,8 @@ func shapeExpand(c *converter, n *onnxpb.Node) error {
 
 // shapePad maps Pad: pads and value attributes until opset 10; from 11 pads
 // and constant_value are inputs, and from 18 an axes input names the padded
-// axes. Modes constant, reflect and edge; wrap (opset 19) is not supported.
+// axes. Modes constant, reflect and edge map onto pad; wrap (opset 19) is a
+// gather per padded axis (shapePadWrap).
 func shapePad(c *converter, n *onnxpb.Node) error {
 	if err := c.requireOutputs(1); err != nil {
 		return err
@@ -223,9 +225,7 @@ func shapePad(c *converter, n *onnxpb.Node) error {
 		return err
 	}
 	switch mode {
-	case "constant", "reflect", "edge":
-	case "wrap":
-		return c.errorf(ErrUnsupported, "Pad mode wrap")
+	case "constant", "reflect", "edge", "wrap":
 	default:
 		return c.errorf(ErrInvalidModel, "Pad mode %q, want constant, reflect or edge", mode)
 	}
@@ -265,11 +265,56 @@ func shapePad(c *converter, n *onnxpb.Node) error {
 			}
 		}
 	}
+	if mode == "wrap" {
+		return shapePadWrap(c, x, pads)
+	}
 	attrs := ops.Attrs{"pads": pads, "mode": mode}
 	if mode == "constant" {
 		attrs["value"] = value
 	}
 	return c.emit("pad", attrs, []string{x}, c.out(0))
+}
+
+// shapePadWrap pads x circularly: along each axis with pads (b, e), output
+// element j is input element (j − b) mod n, a gather with a constant index
+// vector (negative pads crop, and pads beyond n wrap around again).
+func shapePadWrap(c *converter, x string, pads []int) error {
+	xt := c.typeOf(x)
+	r := len(xt.a)
+	if len(pads) != 2*r {
+		return c.inputErrorf(1, ErrInvalidModel, "has %d values, want %d (begin and end per axis of rank %d)", len(pads), 2*r, r)
+	}
+	v := x
+	for i := range r {
+		b, e := pads[i], pads[r+i]
+		if b == 0 && e == 0 {
+			continue
+		}
+		if xt.dynamic(i) {
+			return c.errorf(ErrUnsupported, "Pad mode wrap along symbolic axis %d: %w", i, errNeedsDims)
+		}
+		n := xt.a[i]
+		out := n + b + e
+		if out < 0 || (out > 0 && n == 0) || out > foldLimit {
+			return c.inputErrorf(1, ErrInvalidModel, "pads %d and %d on axis %d of size %d", b, e, i, n)
+		}
+		idx := make([]int64, out)
+		for j := range idx {
+			idx[j] = int64(((j-b)%n + n) % n)
+		}
+		it, err := tensor.FromSlice(idx, out)
+		if err != nil {
+			return err
+		}
+		last := i == r-1 || slices.Equal(pads[i+1:r], make([]int, r-1-i)) && slices.Equal(pads[r+i+1:], make([]int, r-1-i))
+		if last {
+			return c.emit("gather", ops.Attrs{"axis": i}, []string{v, c.addConst(it)}, c.out(0))
+		}
+		if v, err = cmpCall(c, "gather", ops.Attrs{"axis": i}, v, c.addConst(it)); err != nil {
+			return err
+		}
+	}
+	return c.emit("identity", nil, []string{v}, c.out(0))
 }
 
 // shapePadValue reads Pad's optional constant_value input (default 0).

@@ -394,6 +394,16 @@ func TestShapePad(t *testing.T) {
 		{"opset 13 edge", 13, []string{"x", "p"}, []onnxpb.Attribute{aString("mode", "edge")}, func(t *testing.T) []onnxpb.Tensor {
 			return []onnxpb.Tensor{shapeList(t, "p", 0, 0, 1, 0)}
 		}, shapeF([]float32{1, 2, 3, 4, 3, 4}, 3, 2)},
+		// wrap, 1 row before and 3 columns after (more than the width: it
+		// wraps twice): row (j−1) mod 2, column j mod 2:
+		// [[3 4 3 4 3] [1 2 1 2 1] [3 4 3 4 3]].
+		{"opset 19 wrap", 19, []string{"x", "p"}, []onnxpb.Attribute{aString("mode", "wrap")}, func(t *testing.T) []onnxpb.Tensor {
+			return []onnxpb.Tensor{shapeList(t, "p", 1, 0, 0, 3)}
+		}, shapeF([]float32{3, 4, 3, 4, 3, 1, 2, 1, 2, 1, 3, 4, 3, 4, 3}, 3, 5)},
+		// wrap with a crop: the first column dropped, one wrapped in after: [[2 1] [4 3]].
+		{"opset 19 wrap crop", 19, []string{"x", "p"}, []onnxpb.Attribute{aString("mode", "wrap")}, func(t *testing.T) []onnxpb.Tensor {
+			return []onnxpb.Tensor{shapeList(t, "p", 0, -1, 0, 1)}
+		}, shapeF([]float32{2, 1, 4, 3}, 2, 2)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -420,7 +430,6 @@ func TestShapePad(t *testing.T) {
 		}
 	}
 	shapeRunErrs(t, []shapeErrCase{
-		{"wrap", pad(19, []string{"x", "p"}, aString("mode", "wrap")), ErrUnsupported, "", "wrap"},
 		{"unknown mode", pad(13, []string{"x", "p"}, aString("mode", "mirror")), ErrInvalidModel, "", "mirror"},
 		{"opset 10 without pads", pad(10, []string{"x"}), ErrInvalidModel, "", "pads is required"},
 		{"pads attribute in opset 11", pad(11, []string{"x", "p"}, aInts("pads", 0, 0, 0, 0)), ErrUnsupported, "", `"pads"`},

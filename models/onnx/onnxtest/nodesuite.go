@@ -144,3 +144,33 @@ func (e Expectations) Diff(results []Result) []string {
 	slices.Sort(out)
 	return out
 }
+
+// IsRefusal reports whether a failure reason is a backend's refusal that
+// names what it lacks: Supports said "unsupported" (for every backend the
+// runtime tried) and named an op or a dtype. A wrong value, a compile or run
+// error, or a refusal that names neither is not one.
+func IsRefusal(reason string) bool {
+	if !strings.Contains(reason, "[unsupported]") || strings.Contains(reason, "values differ") {
+		return false
+	}
+	return strings.Contains(reason, ` op "`) || strings.Contains(reason, "dtype")
+}
+
+// NotRefused lists the tests that pass on the reference backend (absent
+// from refExp) but not in results, without being refused by name (see
+// IsRefusal): each is a wrong answer or a failure a backend must not give.
+func NotRefused(refExp Expectations, results []Result) []string {
+	var out []string
+	for _, r := range results {
+		if _, failsOnRef := refExp[r.Case.Name]; failsOnRef || r.Status == Pass {
+			continue
+		}
+		if r.Status == Fail && IsRefusal(r.Reason) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s passes on ref but %s on %s, not refused naming an op or dtype: %s",
+			r.Case.Name, r.Status, r.Backend, ShortReason(r.Reason)))
+	}
+	slices.Sort(out)
+	return out
+}

@@ -12,14 +12,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	_ "github.com/backplane-ml/backplane/backends/xla" // registers gomlx (and xla)
+	"github.com/backplane-ml/backplane/backends/xla" // registers gomlx (and xla)
 	"github.com/backplane-ml/backplane/models/onnx/onnxtest"
 	"github.com/backplane-ml/backplane/runtime"
 )
 
 var (
 	update       = flag.Bool("update", false, "rewrite the node suite's expected-outcome lists from this run")
-	nodeBackends = flag.String("node-backends", "ref,gomlx", "comma-separated backends the node suite runs on (each needs testdata/node_expected_BACKEND.txt)")
+	nodeBackends = flag.String("node-backends", "ref,gomlx", "comma-separated backends the node suite runs on (each needs testdata/node_expected_BACKEND.txt); "+
+		"xla runs when its PJRT plugin is installed (make xla) and is skipped otherwise")
 )
 
 // expectedFile is the checked-in list of the node tests that do not pass on backend.
@@ -49,11 +50,27 @@ func TestNodeSuite(t *testing.T) {
 			b, ok := runtime.Lookup(backend)
 			require.True(t, ok, "backend %q is not registered in this test binary", backend)
 			if err := runtime.Availability(b); err != nil {
+				if backend == "xla" && os.Getenv(xla.RequirePluginEnv) == "1" {
+					t.Fatalf("%s=1 but the xla backend is unavailable: %v", xla.RequirePluginEnv, err)
+				}
 				t.Skipf("backend %s is not available here: %v", backend, err)
 			}
 			results := make([]onnxtest.Result, len(cases))
 			for i, c := range cases {
 				results[i] = onnxtest.Run(context.Background(), c, backend, onnxtest.DefaultTolerance)
+			}
+			if backend != "ref" {
+				// Every test ref passes passes here too or is refused by
+				// Supports naming the op or dtype: never a wrong answer.
+				f, err := os.Open(expectedFile("ref"))
+				require.NoError(t, err)
+				refExp, err := onnxtest.ReadExpectations(f)
+				f.Close()
+				require.NoError(t, err)
+				if bad := onnxtest.NotRefused(refExp, results); len(bad) > 0 {
+					t.Errorf("%d node tests pass on ref but fail on %s without a refusal naming op or dtype:\n%s",
+						len(bad), backend, strings.Join(bad, "\n"))
+				}
 			}
 			path := expectedFile(backend)
 			if *update {

@@ -52,3 +52,26 @@ func TestExpectationsRoundTripAndDiff(t *testing.T) {
 	require.True(t, utf8.ValidString(short))
 	require.Equal(t, "a"+strings.Repeat("é", 119)+"...", short)
 }
+
+func TestNotRefused(t *testing.T) {
+	res := func(name string, s onnxtest.Status, reason string) onnxtest.Result {
+		return onnxtest.Result{Case: onnxtest.Case{Name: name}, Backend: "gomlx", Status: s, Reason: reason}
+	}
+	refExp := onnxtest.Expectations{"test_ref_fails": {Status: onnxtest.Fail, Reason: "no op"}}
+	results := []onnxtest.Result{
+		res("test_pass", onnxtest.Pass, ""),
+		res("test_ref_fails", onnxtest.Fail, `output "y": values differ`), // ref's own list covers it
+		res("test_op", onnxtest.Fail, `load: gomlx [unsupported]: unsupported by backend, node "n", op "bitcast": no Bitcast`),
+		res("test_dtype", onnxtest.Fail, `load: gomlx [unsupported]: unsupported by backend, input "x": the gomlx engine has no float16 dtype`),
+		res("test_wrong", onnxtest.Fail, `test_data_set_0: output "Y": values differ beyond rtol=0.001`),
+		res("test_unnamed", onnxtest.Fail, `load: gomlx [unsupported]: too big`),
+		res("test_compile", onnxtest.Fail, `load: gomlx [compile]: op "conv": GoMLX panicked`),
+		res("test_skip", onnxtest.Skip, "string tensor"),
+	}
+	require.Equal(t, []string{
+		"test_compile passes on ref but FAIL on gomlx, not refused naming an op or dtype: load: gomlx [compile]: op \"conv\": GoMLX panicked",
+		"test_skip passes on ref but SKIP on gomlx, not refused naming an op or dtype: string tensor",
+		"test_unnamed passes on ref but FAIL on gomlx, not refused naming an op or dtype: load: gomlx [unsupported]: too big",
+		"test_wrong passes on ref but FAIL on gomlx, not refused naming an op or dtype: test_data_set_0: output \"Y\": values differ beyond rtol=0.001",
+	}, onnxtest.NotRefused(refExp, results))
+}

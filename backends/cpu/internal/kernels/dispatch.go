@@ -27,6 +27,7 @@ type ISA struct {
 	dwStep                   int                                  // dw handles channels in multiples of this (1: all, masked)
 	vec                      [numActKinds]func(x *float32, n int) // in-place activations over whole vectors; nil: none
 	lanes                    int                                  // floats per vector of vec
+	rows                     rowKernels                           // softmax and layer_norm rows (rows_*.go)
 }
 
 // EnvVar forces a kernel path when set: generic, avx2, avx512 or neon.

@@ -9,11 +9,9 @@ import (
 // into calls of at most KC steps, so no assembly call runs long.
 const KC = 128
 
-// MC is the rows of A one pass over the B panels keeps in cache.
+// MC is the rows of A one pass over the B panels covers (a packed block of
+// MC×KC floats stays in L2 while every panel's KC×NR block passes through L1).
 const MC = 144
-
-// NCP is the B panels one pass over the row blocks covers.
-const NCP = 8
 
 // Flags of gemmArgs (the generator in _asm has the same values).
 const (
@@ -84,6 +82,7 @@ type Scratch struct {
 	packed [MC * KC]float32
 	args   gemmArgs
 	tile   [6 * 32]float32 // a whole tile, for partial panels on unmasked ISAs
+	loop   tileLoop
 	dw     dwArgs
 }
 
@@ -121,9 +120,11 @@ func (isa *ISA) GemmPacked(sc *Scratch, pk APacker, b *PackedB, c []float32, ldc
 
 func (isa *ISA) gemm(sc *Scratch, a []float32, lda int, pk APacker, b *PackedB, c []float32, ldc int, ep *Epilogue, rowLo, rowHi, panelLo, panelHi int) {
 	K, N, NR := b.K, b.N, isa.NR
-	// Read A in place (as MLAS does) unless its row stride is a multiple of
-	// 4 KiB, where the six rows of a tile share L1 sets: then pack it.
-	inPlace := pk == nil && isa.tileU != nil && lda%1024 != 0
+	// Read A in place (as MLAS does) whenever the ISA can: even a row stride
+	// that is a multiple of 4 KiB (six rows in the same L1 sets) measured
+	// faster in place than packed on AVX-512 and AVX2, since each row's line
+	// serves 16 steps of k before the next is needed.
+	inPlace := pk == nil && isa.tileU != nil
 	lastCol := min(panelHi*NR, N) - 1
 	_ = c[(rowHi-1)*ldc+lastCol]
 	if ep != nil && ep.Residual != nil {
@@ -133,116 +134,145 @@ func (isa *ISA) gemm(sc *Scratch, a []float32, lda int, pk APacker, b *PackedB, 
 		_ = ep.Bias[lastCol]
 	}
 	// The micro-kernel is called through a func value, so what it reads must
-	// not live on this stack frame (it would escape: one allocation per call).
-	args := &sc.args
-	*args = gemmArgs{}
-	packed := sc.packed[:] // A block, MR-interleaved: sequential loads in the kernel
-	MR := isa.MR
-	scratch := sc.tile[:]
-	clamp, lo, hi := false, float32(0), float32(0)
+	// not live on this stack frame (it would escape: one allocation per
+	// call); the epilogue is copied for the same reason.
+	t := &sc.loop
+	*t = tileLoop{isa: isa, sc: sc, bv: *b, c: c, ldc: ldc}
+	t.b = &t.bv
 	if ep != nil {
-		clamp, lo, hi = ep.Act.clamp()
+		t.epv, t.ep = *ep, &t.epv
+		t.clamp, t.lo, t.hi = ep.Act.clamp()
 	}
-	// Goto's loop order: blocks of NCP panels outermost (a KC×NCP·NR block
-	// of B stays in L2 while every row block passes over it), then a K block
-	// of KC, then blocks of MC rows of A (packed, in L2), then B panels
-	// (KC×NR, in L1), then tiles.
-	for jc := panelLo; jc < panelHi; jc += NCP {
-		jcEnd := min(jc+NCP, panelHi)
-		for k0 := 0; k0 < K || k0 == 0; k0 += KC {
-			kc := min(KC, K-k0)
-			last := k0+KC >= K
-			for ib := rowLo; ib < rowHi; ib += MC {
-				ie := min(ib+MC, rowHi)
-				switch {
-				case kc == 0, inPlace:
-				case pk != nil:
-					pk.PackA(packed, ib, ie, k0, kc, MR)
-				default:
-					packA(packed, a, lda, ib, ie, k0, kc, MR)
-				}
-				for j := jc; j < jcEnd; j++ {
-					j0 := j * NR
-					cols := min(NR, N-j0)
-					fullCols := cols == NR || isa.masked
-					for i := ib; i < ie; i += isa.MR {
-						rows := min(isa.MR, ie-i)
-						full := fullCols && (rows == isa.MR || !isa.fullRowsOnly)
-						args.K = kc
-						if K > 0 && inPlace {
-							args.A = &a[i*lda+k0]
-							args.B = &b.Data[j*K*NR+k0*NR]
-						} else if K > 0 {
-							args.A = &packed[(i-ib)*kc]
-							args.B = &b.Data[j*K*NR+k0*NR]
-						} else {
-							args.A, args.B = nil, nil
-						}
-						args.LDA = lda * 4
-						args.Mask = uint64(1)<<cols - 1
-						args.Flags = 0
-						if k0 > 0 {
-							args.Flags |= flagAccumulate
-						}
-						if full {
-							args.C, args.LDC = &c[i*ldc+j0], ldc*4
-						} else {
-							// Partial panel on an unmasked ISA: the full tile goes to
-							// scratch, then the valid columns are copied out.
-							args.C, args.LDC = &scratch[0], NR*4
-							if k0 > 0 {
-								for r := 0; r < rows; r++ {
-									copy(scratch[r*NR:r*NR+cols], c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols])
-								}
-							}
-						}
-						if last && full && ep != nil && !isa.goEpilogue {
-							if ep.Bias != nil {
-								args.Flags |= flagBias
-								args.Bias = &ep.Bias[j0]
-							}
-							if ep.Residual != nil {
-								args.Flags |= flagResidual
-								args.R, args.LDR = &ep.Residual[i*ep.LDR+j0], ep.LDR*4
-							}
-							if clamp {
-								args.Flags |= flagClamp
-								args.Min, args.Max = lo, hi
-							}
-						}
-						if inPlace {
-							isa.tileU(args, rows)
-						} else {
-							isa.tile(args, rows)
-						}
-						args.Bias, args.R = nil, nil
-						if !full || (last && ep != nil && isa.goEpilogue) {
-							for r := 0; r < rows; r++ {
-								row := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+cols]
-								if !full {
-									copy(row, scratch[r*NR:r*NR+cols])
-								}
-								if last && ep != nil {
-									if ep.Bias != nil {
-										addTo(row, ep.Bias[j0:j0+cols])
-									}
-									if ep.Residual != nil {
-										addTo(row, ep.Residual[(i+r)*ep.LDR+j0:(i+r)*ep.LDR+j0+cols])
-									}
-									if clamp {
-										clampTo(row, lo, hi)
-									}
-								}
-							}
-						}
-						if last && ep != nil && ep.Act.post() {
-							for r := 0; r < rows; r++ {
-								isa.ApplyAct(ep.Act, c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols])
-							}
-						}
+	*t.args() = gemmArgs{}
+	packed := sc.packed[:] // A block, MR-interleaved: sequential loads in the kernel
+	// Loop order: a K block of KC outermost, then blocks of MC rows of A
+	// (packed once per K block when the ISA cannot read A in place, so in
+	// L2), then every B panel of the range (its KC×NR block in L1 while the
+	// row block's tiles pass over it), then tiles; C is accumulated across
+	// K blocks. Callers split rows and panels among threads.
+	for k0 := 0; k0 < K || k0 == 0; k0 += KC {
+		kc := min(KC, K-k0)
+		for ib := rowLo; ib < rowHi; ib += MC {
+			ie := min(ib+MC, rowHi)
+			switch {
+			case kc == 0, inPlace:
+			case pk != nil:
+				pk.PackA(packed, ib, ie, k0, kc, isa.MR)
+			default:
+				packA(packed, a, lda, ib, ie, k0, kc, isa.MR)
+			}
+			for j := panelLo; j < panelHi; j++ {
+				for i := ib; i < ie; i += isa.MR {
+					var ap *float32
+					switch {
+					case K == 0:
+					case inPlace:
+						ap = &a[i*lda+k0]
+					default:
+						ap = &packed[(i-ib)*kc]
 					}
+					t.tile(ap, lda, inPlace, i, min(isa.MR, ie-i), j, k0, kc)
 				}
 			}
+		}
+	}
+}
+
+// tileLoop is what every tile of one Gemm call shares.
+type tileLoop struct {
+	isa    *ISA
+	sc     *Scratch
+	b      *PackedB // &bv
+	bv     PackedB
+	c      []float32
+	ldc    int
+	ep     *Epilogue // &epv, or nil
+	epv    Epilogue
+	clamp  bool
+	lo, hi float32
+}
+
+func (t *tileLoop) args() *gemmArgs { return &t.sc.args }
+
+// tile runs the micro-kernel on rows [i, i+rows) of C and panel j for the K
+// block [k0, k0+kc), A's first step at ap (in place with row stride lda, or
+// packed), with the output step when this is the last K block.
+func (t *tileLoop) tile(ap *float32, lda int, inPlace bool, i, rows, j, k0, kc int) {
+	isa, b, c, ldc, ep := t.isa, t.b, t.c, t.ldc, t.ep
+	NR, K := isa.NR, b.K
+	j0 := j * NR
+	cols := min(NR, b.N-j0)
+	last := k0+KC >= K
+	full := (cols == NR || isa.masked) && (rows == isa.MR || !isa.fullRowsOnly)
+	scratch := t.sc.tile[:]
+	args := t.args()
+	args.K = kc
+	args.A = ap
+	if ap != nil {
+		args.B = &b.Data[j*K*NR+k0*NR]
+	} else {
+		args.B = nil
+	}
+	args.LDA = lda * 4
+	args.Mask = uint64(1)<<cols - 1
+	args.Flags = 0
+	if k0 > 0 {
+		args.Flags |= flagAccumulate
+	}
+	if full {
+		args.C, args.LDC = &c[i*ldc+j0], ldc*4
+	} else {
+		// Partial panel on an unmasked ISA: the full tile goes to scratch,
+		// then the valid columns are copied out.
+		args.C, args.LDC = &scratch[0], NR*4
+		if k0 > 0 {
+			for r := 0; r < rows; r++ {
+				copy(scratch[r*NR:r*NR+cols], c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols])
+			}
+		}
+	}
+	if last && full && ep != nil && !isa.goEpilogue {
+		if ep.Bias != nil {
+			args.Flags |= flagBias
+			args.Bias = &ep.Bias[j0]
+		}
+		if ep.Residual != nil {
+			args.Flags |= flagResidual
+			args.R, args.LDR = &ep.Residual[i*ep.LDR+j0], ep.LDR*4
+		}
+		if t.clamp {
+			args.Flags |= flagClamp
+			args.Min, args.Max = t.lo, t.hi
+		}
+	}
+	if inPlace {
+		isa.tileU(args, rows)
+	} else {
+		isa.tile(args, rows)
+	}
+	args.Bias, args.R = nil, nil
+	if !full || (last && ep != nil && isa.goEpilogue) {
+		for r := 0; r < rows; r++ {
+			row := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+cols]
+			if !full {
+				copy(row, scratch[r*NR:r*NR+cols])
+			}
+			if last && ep != nil {
+				if ep.Bias != nil {
+					addTo(row, ep.Bias[j0:j0+cols])
+				}
+				if ep.Residual != nil {
+					addTo(row, ep.Residual[(i+r)*ep.LDR+j0:(i+r)*ep.LDR+j0+cols])
+				}
+				if t.clamp {
+					clampTo(row, t.lo, t.hi)
+				}
+			}
+		}
+	}
+	if last && ep != nil && ep.Act.post() {
+		for r := 0; r < rows; r++ {
+			isa.ApplyAct(ep.Act, c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols])
 		}
 	}
 }

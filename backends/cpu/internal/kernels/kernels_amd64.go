@@ -154,6 +154,66 @@ func expNegAVX512(x *float32, n int)
 //go:noescape
 func expNegAVX2(x *float32, n int)
 
+// rowMaxAVX512 returns the largest of n floats, n a positive multiple of the vector width.
+//
+//go:noescape
+func rowMaxAVX512(x *float32, n int) float32
+
+// expShiftSumAVX512 sets y = exp(x − m) (x ≤ m) over n floats, n a positive multiple of the vector width, and returns their sum.
+//
+//go:noescape
+func expShiftSumAVX512(x *float32, y *float32, n int, m float32) float64
+
+// scaleRowAVX512 multiplies n floats by s in place, n a positive multiple of the vector width.
+//
+//go:noescape
+func scaleRowAVX512(y *float32, n int, s float32)
+
+// sumF64AVX512 returns the sum of n floats in float64, n a positive multiple of the vector width.
+//
+//go:noescape
+func sumF64AVX512(x *float32, n int) float64
+
+// sqDevF64AVX512 returns the sum of (x − mean)² over n floats in float64, n a positive multiple of the vector width.
+//
+//go:noescape
+func sqDevF64AVX512(x *float32, n int, mean float64) float64
+
+// normRowAVX512 sets y = (x − mean)·inv·g + b over n floats (in float64, rounded once), n a positive multiple of the vector width.
+//
+//go:noescape
+func normRowAVX512(x *float32, y *float32, gamma *float32, beta *float32, n int, mean float64, inv float64)
+
+// rowMaxAVX2 returns the largest of n floats, n a positive multiple of the vector width.
+//
+//go:noescape
+func rowMaxAVX2(x *float32, n int) float32
+
+// expShiftSumAVX2 sets y = exp(x − m) (x ≤ m) over n floats, n a positive multiple of the vector width, and returns their sum.
+//
+//go:noescape
+func expShiftSumAVX2(x *float32, y *float32, n int, m float32) float64
+
+// scaleRowAVX2 multiplies n floats by s in place, n a positive multiple of the vector width.
+//
+//go:noescape
+func scaleRowAVX2(y *float32, n int, s float32)
+
+// sumF64AVX2 returns the sum of n floats in float64, n a positive multiple of the vector width.
+//
+//go:noescape
+func sumF64AVX2(x *float32, n int) float64
+
+// sqDevF64AVX2 returns the sum of (x − mean)² over n floats in float64, n a positive multiple of the vector width.
+//
+//go:noescape
+func sqDevF64AVX2(x *float32, n int, mean float64) float64
+
+// normRowAVX2 sets y = (x − mean)·inv·g + b over n floats (in float64, rounded once), n a positive multiple of the vector width.
+//
+//go:noescape
+func normRowAVX2(x *float32, y *float32, gamma *float32, beta *float32, n int, mean float64, inv float64)
+
 // depthwiseAVX512Raw runs a depthwise convolution through an indirection buffer (see dwArgs).
 //
 //go:noescape

@@ -5087,6 +5087,422 @@ expNegAVX2_done:
 	VZEROUPPER
 	RET
 
+// func rowMaxAVX512(x *float32, n int) float32
+// Requires: AVX, AVX512F, SSE
+TEXT ·rowMaxAVX512(SB), NOSPLIT, $0-20
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	SHRQ    $0x04, CX
+	VMOVUPS (AX), Z0
+
+rowMaxAVX512_loop:
+	VMOVUPS       (AX), Z1
+	VMAXPS        Z1, Z0, Z0
+	ADDQ          $0x00000040, AX
+	DECQ          CX
+	JNZ           rowMaxAVX512_loop
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0x4e, X0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VMAXPS        X1, X0, X0
+	VZEROUPPER
+	MOVSS         X0, ret+16(FP)
+	RET
+
+// func expShiftSumAVX512(x *float32, y *float32, n int, m float32) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE, SSE2
+TEXT ·expShiftSumAVX512(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), AX
+	MOVQ         y+8(FP), CX
+	MOVQ         n+16(FP), DX
+	SHRQ         $0x04, DX
+	MOVSS        m+24(FP), X0
+	VBROADCASTSS X0, Z0
+	VXORPD       Z1, Z1, Z1
+
+expShiftSumAVX512_loop:
+	VMOVUPS       (AX), Z2
+	VSUBPS        Z0, Z2, Z2
+	VBROADCASTSS  acttab<>+20(SB), Z3
+	VMAXPS        Z2, Z3, Z2
+	VBROADCASTSS  acttab<>+28(SB), Z3
+	VMOVAPS       Z3, Z3
+	VBROADCASTSS  acttab<>+24(SB), Z4
+	VFMADD231PS   Z4, Z2, Z3
+	VBROADCASTSS  acttab<>+28(SB), Z4
+	VSUBPS        Z4, Z3, Z4
+	VMOVAPS       Z2, Z2
+	VBROADCASTSS  acttab<>+32(SB), Z5
+	VFNMADD231PS  Z5, Z4, Z2
+	VBROADCASTSS  acttab<>+36(SB), Z5
+	VFNMADD231PS  Z5, Z4, Z2
+	VBROADCASTSS  acttab<>+72(SB), Z4
+	VBROADCASTSS  acttab<>+68(SB), Z5
+	VFMADD213PS   Z5, Z2, Z4
+	VBROADCASTSS  acttab<>+64(SB), Z5
+	VFMADD213PS   Z5, Z2, Z4
+	VBROADCASTSS  acttab<>+60(SB), Z5
+	VFMADD213PS   Z5, Z2, Z4
+	VBROADCASTSS  acttab<>+56(SB), Z5
+	VFMADD213PS   Z5, Z2, Z4
+	VBROADCASTSS  acttab<>+52(SB), Z5
+	VFMADD213PS   Z5, Z2, Z4
+	VBROADCASTSS  acttab<>+48(SB), Z5
+	VFMADD213PS   Z5, Z2, Z4
+	VBROADCASTSS  acttab<>+44(SB), Z5
+	VFMADD213PS   Z5, Z2, Z4
+	VBROADCASTSS  acttab<>+40(SB), Z2
+	VPADDD        Z2, Z3, Z3
+	VPSLLD        $0x17, Z3, Z3
+	VMULPS        Z3, Z4, Z4
+	VMOVUPS       Z4, (CX)
+	VCVTPS2PD     Y4, Z2
+	VEXTRACTF64X4 $0x01, Z4, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z2, Z1, Z1
+	VADDPD        Z3, Z1, Z1
+	ADDQ          $0x00000040, AX
+	ADDQ          $0x00000040, CX
+	DECQ          DX
+	JNZ           expShiftSumAVX512_loop
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPD        Y0, Y1, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X0
+	VPERMILPD     $0x01, X0, X1
+	VADDSD        X1, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+32(FP)
+	RET
+
+// func scaleRowAVX512(y *float32, n int, s float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·scaleRowAVX512(SB), NOSPLIT, $0-20
+	MOVQ         y+0(FP), AX
+	MOVQ         n+8(FP), CX
+	SHRQ         $0x04, CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Z0
+
+scaleRowAVX512_loop:
+	VMULPS  (AX), Z0, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	DECQ    CX
+	JNZ     scaleRowAVX512_loop
+	VZEROUPPER
+	RET
+
+// func sumF64AVX512(x *float32, n int) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·sumF64AVX512(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	SHRQ   $0x04, CX
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+
+sumF64AVX512_loop:
+	VCVTPS2PD     (AX), Z2
+	VADDPD        Z2, Z0, Z0
+	VCVTPS2PD     32(AX), Z2
+	VADDPD        Z2, Z1, Z1
+	ADDQ          $0x00000040, AX
+	DECQ          CX
+	JNZ           sumF64AVX512_loop
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X0
+	VPERMILPD     $0x01, X0, X1
+	VADDSD        X1, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+16(FP)
+	RET
+
+// func sqDevF64AVX512(x *float32, n int, mean float64) float64
+// Requires: AVX, AVX512DQ, AVX512F, SSE2
+TEXT ·sqDevF64AVX512(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	SHRQ         $0x04, CX
+	MOVSD        mean+16(FP), X0
+	VBROADCASTSD X0, Z0
+	VXORPD       Z1, Z1, Z1
+	VXORPD       Z2, Z2, Z2
+
+sqDevF64AVX512_loop:
+	VCVTPS2PD     (AX), Z3
+	VSUBPD        Z0, Z3, Z3
+	VFMADD231PD   Z3, Z3, Z1
+	VCVTPS2PD     32(AX), Z3
+	VSUBPD        Z0, Z3, Z3
+	VFMADD231PD   Z3, Z3, Z2
+	ADDQ          $0x00000040, AX
+	DECQ          CX
+	JNZ           sqDevF64AVX512_loop
+	VADDPD        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPD        Y0, Y1, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X0
+	VPERMILPD     $0x01, X0, X1
+	VADDSD        X1, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+24(FP)
+	RET
+
+// func normRowAVX512(x *float32, y *float32, gamma *float32, beta *float32, n int, mean float64, inv float64)
+// Requires: AVX, AVX512F, SSE2
+TEXT ·normRowAVX512(SB), NOSPLIT, $0-56
+	MOVQ         x+0(FP), AX
+	MOVQ         y+8(FP), CX
+	MOVQ         gamma+16(FP), DX
+	MOVQ         beta+24(FP), BX
+	MOVQ         n+32(FP), SI
+	SHRQ         $0x04, SI
+	MOVSD        mean+40(FP), X0
+	MOVSD        inv+48(FP), X1
+	VBROADCASTSD X0, Z0
+	VBROADCASTSD X1, Z1
+
+normRowAVX512_loop:
+	VCVTPS2PD (AX), Z2
+	VSUBPD    Z0, Z2, Z2
+	VMULPD    Z1, Z2, Z2
+	VCVTPS2PD (DX), Z3
+	VMULPD    Z3, Z2, Z2
+	VCVTPS2PD (BX), Z3
+	VADDPD    Z3, Z2, Z2
+	VCVTPD2PS Z2, Y2
+	VMOVUPS   Y2, (CX)
+	VCVTPS2PD 32(AX), Z2
+	VSUBPD    Z0, Z2, Z2
+	VMULPD    Z1, Z2, Z2
+	VCVTPS2PD 32(DX), Z3
+	VMULPD    Z3, Z2, Z2
+	VCVTPS2PD 32(BX), Z3
+	VADDPD    Z3, Z2, Z2
+	VCVTPD2PS Z2, Y2
+	VMOVUPS   Y2, 32(CX)
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, DX
+	ADDQ      $0x00000040, BX
+	DECQ      SI
+	JNZ       normRowAVX512_loop
+	VZEROUPPER
+	RET
+
+// func rowMaxAVX2(x *float32, n int) float32
+// Requires: AVX, SSE
+TEXT ·rowMaxAVX2(SB), NOSPLIT, $0-20
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	SHRQ    $0x03, CX
+	VMOVUPS (AX), Y0
+
+rowMaxAVX2_loop:
+	VMOVUPS      (AX), Y1
+	VMAXPS       Y1, Y0, Y0
+	ADDQ         $0x00000020, AX
+	DECQ         CX
+	JNZ          rowMaxAVX2_loop
+	VEXTRACTF128 $0x01, Y0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0x4e, X0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0xb1, X0, X1
+	VMAXPS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+16(FP)
+	RET
+
+// func expShiftSumAVX2(x *float32, y *float32, n int, m float32) float64
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·expShiftSumAVX2(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), AX
+	MOVQ         y+8(FP), CX
+	MOVQ         n+16(FP), DX
+	SHRQ         $0x03, DX
+	MOVSS        m+24(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPD       Y1, Y1, Y1
+
+expShiftSumAVX2_loop:
+	VMOVUPS      (AX), Y2
+	VSUBPS       Y0, Y2, Y2
+	VBROADCASTSS acttab<>+20(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VBROADCASTSS acttab<>+28(SB), Y3
+	VMOVAPS      Y3, Y3
+	VBROADCASTSS acttab<>+24(SB), Y4
+	VFMADD231PS  Y4, Y2, Y3
+	VBROADCASTSS acttab<>+28(SB), Y4
+	VSUBPS       Y4, Y3, Y4
+	VMOVAPS      Y2, Y2
+	VBROADCASTSS acttab<>+32(SB), Y5
+	VFNMADD231PS Y5, Y4, Y2
+	VBROADCASTSS acttab<>+36(SB), Y5
+	VFNMADD231PS Y5, Y4, Y2
+	VBROADCASTSS acttab<>+72(SB), Y4
+	VBROADCASTSS acttab<>+68(SB), Y5
+	VFMADD213PS  Y5, Y2, Y4
+	VBROADCASTSS acttab<>+64(SB), Y5
+	VFMADD213PS  Y5, Y2, Y4
+	VBROADCASTSS acttab<>+60(SB), Y5
+	VFMADD213PS  Y5, Y2, Y4
+	VBROADCASTSS acttab<>+56(SB), Y5
+	VFMADD213PS  Y5, Y2, Y4
+	VBROADCASTSS acttab<>+52(SB), Y5
+	VFMADD213PS  Y5, Y2, Y4
+	VBROADCASTSS acttab<>+48(SB), Y5
+	VFMADD213PS  Y5, Y2, Y4
+	VBROADCASTSS acttab<>+44(SB), Y5
+	VFMADD213PS  Y5, Y2, Y4
+	VBROADCASTSS acttab<>+40(SB), Y2
+	VPADDD       Y2, Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (CX)
+	VCVTPS2PD    X4, Y2
+	VEXTRACTF128 $0x01, Y4, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y2, Y1, Y1
+	VADDPD       Y3, Y1, Y1
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, CX
+	DECQ         DX
+	JNZ          expShiftSumAVX2_loop
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPD       X0, X1, X0
+	VPERMILPD    $0x01, X0, X1
+	VADDSD       X1, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+32(FP)
+	RET
+
+// func scaleRowAVX2(y *float32, n int, s float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·scaleRowAVX2(SB), NOSPLIT, $0-20
+	MOVQ         y+0(FP), AX
+	MOVQ         n+8(FP), CX
+	SHRQ         $0x03, CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Y0
+
+scaleRowAVX2_loop:
+	VMULPS  (AX), Y0, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	DECQ    CX
+	JNZ     scaleRowAVX2_loop
+	VZEROUPPER
+	RET
+
+// func sumF64AVX2(x *float32, n int) float64
+// Requires: AVX, SSE2
+TEXT ·sumF64AVX2(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	SHRQ   $0x03, CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+
+sumF64AVX2_loop:
+	VCVTPS2PD    (AX), Y2
+	VADDPD       Y2, Y0, Y0
+	VCVTPS2PD    16(AX), Y2
+	VADDPD       Y2, Y1, Y1
+	ADDQ         $0x00000020, AX
+	DECQ         CX
+	JNZ          sumF64AVX2_loop
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X0
+	VPERMILPD    $0x01, X0, X1
+	VADDSD       X1, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+16(FP)
+	RET
+
+// func sqDevF64AVX2(x *float32, n int, mean float64) float64
+// Requires: AVX, AVX2, FMA3, SSE2
+TEXT ·sqDevF64AVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	SHRQ         $0x03, CX
+	MOVSD        mean+16(FP), X0
+	VBROADCASTSD X0, Y0
+	VXORPD       Y1, Y1, Y1
+	VXORPD       Y2, Y2, Y2
+
+sqDevF64AVX2_loop:
+	VCVTPS2PD    (AX), Y3
+	VSUBPD       Y0, Y3, Y3
+	VFMADD231PD  Y3, Y3, Y1
+	VCVTPS2PD    16(AX), Y3
+	VSUBPD       Y0, Y3, Y3
+	VFMADD231PD  Y3, Y3, Y2
+	ADDQ         $0x00000020, AX
+	DECQ         CX
+	JNZ          sqDevF64AVX2_loop
+	VADDPD       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPD       X0, X1, X0
+	VPERMILPD    $0x01, X0, X1
+	VADDSD       X1, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+24(FP)
+	RET
+
+// func normRowAVX2(x *float32, y *float32, gamma *float32, beta *float32, n int, mean float64, inv float64)
+// Requires: AVX, AVX2, SSE2
+TEXT ·normRowAVX2(SB), NOSPLIT, $0-56
+	MOVQ         x+0(FP), AX
+	MOVQ         y+8(FP), CX
+	MOVQ         gamma+16(FP), DX
+	MOVQ         beta+24(FP), BX
+	MOVQ         n+32(FP), SI
+	SHRQ         $0x03, SI
+	MOVSD        mean+40(FP), X0
+	MOVSD        inv+48(FP), X1
+	VBROADCASTSD X0, Y0
+	VBROADCASTSD X1, Y1
+
+normRowAVX2_loop:
+	VCVTPS2PD  (AX), Y2
+	VSUBPD     Y0, Y2, Y2
+	VMULPD     Y1, Y2, Y2
+	VCVTPS2PD  (DX), Y3
+	VMULPD     Y3, Y2, Y2
+	VCVTPS2PD  (BX), Y3
+	VADDPD     Y3, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS    X2, (CX)
+	VCVTPS2PD  16(AX), Y2
+	VSUBPD     Y0, Y2, Y2
+	VMULPD     Y1, Y2, Y2
+	VCVTPS2PD  16(DX), Y3
+	VMULPD     Y3, Y2, Y2
+	VCVTPS2PD  16(BX), Y3
+	VADDPD     Y3, Y2, Y2
+	VCVTPD2PSY Y2, X2
+	VMOVUPS    X2, 16(CX)
+	ADDQ       $0x00000020, AX
+	ADDQ       $0x00000020, CX
+	ADDQ       $0x00000020, DX
+	ADDQ       $0x00000020, BX
+	DECQ       SI
+	JNZ        normRowAVX2_loop
+	VZEROUPPER
+	RET
+
 // func depthwiseAVX512Raw(p *[13]uint64)
 // Requires: AVX, AVX512F, BMI2, CMOV
 TEXT ·depthwiseAVX512Raw(SB), NOSPLIT, $0-8

@@ -78,7 +78,11 @@ func refAct(a Activation, x float64) float64 {
 
 func TestGemm(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	shapes := [][3]int{{7, 40, 1021} /* lda 1024: packed A */, {1, 1, 1}, {6, 32, 8}, {7, 33, 5}, {13, 17, 300}, {5, 70, 513}, {1, 100, 3}, {12, 64, 256}, {3, 5, 0}}
+	// M, N, K: lda 1024 (six rows in the same L1 sets), tails of rows,
+	// panels and K blocks, and halves of 15 and 25 rows (several tiles and a
+	// partial one per call).
+	shapes := [][3]int{{7, 40, 1021}, {1, 1, 1}, {6, 32, 8}, {7, 33, 5}, {13, 17, 300}, {5, 70, 513}, {1, 100, 3}, {12, 64, 256}, {3, 5, 0},
+		{30, 40, 300}, {50, 70, 130}}
 	acts := []Activation{{}, {Kind: ActRelu}, {Kind: ActClip, A: 0, B: 6}, {Kind: ActSigmoid}, {Kind: ActSilu}, {Kind: ActGelu}, {Kind: ActHardSwish}}
 	for _, isa := range paths(t) {
 		for _, s := range shapes {
@@ -194,21 +198,31 @@ func TestForcedPath(t *testing.T) {
 	}
 }
 
+// gemmBenchShapes are M, K, N: squares, then BERT-base's matmuls at 128
+// tokens (QKV and output, FFN in, FFN out) and an MLP's GEMV.
+var gemmBenchShapes = [][3]int{{64, 64, 64}, {128, 128, 128}, {256, 256, 256}, {512, 512, 512}, {1024, 1024, 1024},
+	{128, 768, 768}, {128, 768, 3072}, {128, 3072, 768}, {1, 784, 256}, {8, 784, 256}}
+
 // BenchmarkGemm reports single-thread GFLOP/s of the micro-kernels on
 // square problems (A unpacked, B packed once outside the loop).
 func BenchmarkGemm(b *testing.B) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, isa := range paths(b) {
-		for _, n := range []int{64, 128, 256, 512, 1024} {
-			b.Run(fmt.Sprintf("%s/%d", isa.Name, n), func(b *testing.B) {
-				a, bm, c := randSlice(r, n*n), randSlice(r, n*n), make([]float32, n*n)
-				pb := isa.PackB(n, n, func(k, j int) float32 { return bm[k*n+j] })
+		for _, s := range gemmBenchShapes {
+			m, k, n := s[0], s[1], s[2]
+			name := fmt.Sprintf("%s/%d", isa.Name, m)
+			if m != k || k != n {
+				name = fmt.Sprintf("%s/%dx%dx%d", isa.Name, m, k, n)
+			}
+			b.Run(name, func(b *testing.B) {
+				a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+				pb := isa.PackB(k, n, func(kk, j int) float32 { return bm[kk*n+j] })
 				sc := new(Scratch)
 				b.ResetTimer()
 				for b.Loop() {
-					isa.Gemm(sc, a, n, pb, c, n, nil, 0, n, 0, pb.Panels())
+					isa.Gemm(sc, a, k, pb, c, n, nil, 0, m, 0, pb.Panels())
 				}
-				b.ReportMetric(2*float64(n)*float64(n)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				b.ReportMetric(2*float64(m)*float64(k)*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
 	}

@@ -29,6 +29,8 @@ func main() {
 	actKernel("sigmoidAVX2", "sigmoid", false)
 	actKernel("expNegAVX512", "exp", true)
 	actKernel("expNegAVX2", "exp", false)
+	rowKernels(true)
+	rowKernels(false)
 	depthwiseKernel("depthwiseAVX512Raw", true)
 	depthwiseKernel("depthwiseAVX2Raw", false)
 	convKernels()
