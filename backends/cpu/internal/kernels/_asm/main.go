@@ -31,6 +31,8 @@ func main() {
 	actKernel("expNegAVX2", "exp", false)
 	rowKernels(true)
 	rowKernels(false)
+	binaryKernels(true)
+	binaryKernels(false)
 	depthwiseKernel("depthwiseAVX512Raw", true)
 	depthwiseKernel("depthwiseAVX2Raw", false)
 	convKernels()
