@@ -314,6 +314,26 @@ func binDivVSAVX2(d *float32, a *float32, s float32, n int)
 //go:noescape
 func binDivSVAVX2(d *float32, a *float32, s float32, n int)
 
+// lanesMaxAVX512 stores at out the largest of each lane over n floats (n a positive multiple of the vector width), a NaN lane wherever a NaN was.
+//
+//go:noescape
+func lanesMaxAVX512(x *float32, n int, out *float32)
+
+// lanesMinAVX512 stores at out the smallest of each lane over n floats (n a positive multiple of the vector width), a NaN lane wherever a NaN was.
+//
+//go:noescape
+func lanesMinAVX512(x *float32, n int, out *float32)
+
+// lanesMaxAVX2 stores at out the largest of each lane over n floats (n a positive multiple of the vector width), a NaN lane wherever a NaN was.
+//
+//go:noescape
+func lanesMaxAVX2(x *float32, n int, out *float32)
+
+// lanesMinAVX2 stores at out the smallest of each lane over n floats (n a positive multiple of the vector width), a NaN lane wherever a NaN was.
+//
+//go:noescape
+func lanesMinAVX2(x *float32, n int, out *float32)
+
 // depthwiseAVX512Raw runs a depthwise convolution through an indirection buffer (see dwArgs).
 //
 //go:noescape

@@ -6079,6 +6079,90 @@ binDivSVAVX2_tail:
 	VZEROUPPER
 	RET
 
+// func lanesMaxAVX512(x *float32, n int, out *float32)
+// Requires: AVX, AVX512F
+TEXT ·lanesMaxAVX512(SB), NOSPLIT, $0-24
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	SHRQ    $0x04, CX
+	MOVQ    out+16(FP), DX
+	VMOVUPS (AX), Z0
+
+lanesMaxAVX512_loop:
+	VMOVUPS (AX), Z1
+	VMAXPS  Z0, Z1, Z0
+	VCMPPS  $0x03, Z1, Z1, K1
+	VMOVAPS Z1, K1, Z0
+	ADDQ    $0x00000040, AX
+	DECQ    CX
+	JNZ     lanesMaxAVX512_loop
+	VMOVUPS Z0, (DX)
+	VZEROUPPER
+	RET
+
+// func lanesMinAVX512(x *float32, n int, out *float32)
+// Requires: AVX, AVX512F
+TEXT ·lanesMinAVX512(SB), NOSPLIT, $0-24
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	SHRQ    $0x04, CX
+	MOVQ    out+16(FP), DX
+	VMOVUPS (AX), Z0
+
+lanesMinAVX512_loop:
+	VMOVUPS (AX), Z1
+	VMINPS  Z0, Z1, Z0
+	VCMPPS  $0x03, Z1, Z1, K1
+	VMOVAPS Z1, K1, Z0
+	ADDQ    $0x00000040, AX
+	DECQ    CX
+	JNZ     lanesMinAVX512_loop
+	VMOVUPS Z0, (DX)
+	VZEROUPPER
+	RET
+
+// func lanesMaxAVX2(x *float32, n int, out *float32)
+// Requires: AVX
+TEXT ·lanesMaxAVX2(SB), NOSPLIT, $0-24
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	SHRQ    $0x03, CX
+	MOVQ    out+16(FP), DX
+	VMOVUPS (AX), Y0
+
+lanesMaxAVX2_loop:
+	VMOVUPS   (AX), Y1
+	VMAXPS    Y0, Y1, Y0
+	VCMPPS    $0x03, Y1, Y1, Y2
+	VBLENDVPS Y2, Y1, Y0, Y0
+	ADDQ      $0x00000020, AX
+	DECQ      CX
+	JNZ       lanesMaxAVX2_loop
+	VMOVUPS   Y0, (DX)
+	VZEROUPPER
+	RET
+
+// func lanesMinAVX2(x *float32, n int, out *float32)
+// Requires: AVX
+TEXT ·lanesMinAVX2(SB), NOSPLIT, $0-24
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	SHRQ    $0x03, CX
+	MOVQ    out+16(FP), DX
+	VMOVUPS (AX), Y0
+
+lanesMinAVX2_loop:
+	VMOVUPS   (AX), Y1
+	VMINPS    Y0, Y1, Y0
+	VCMPPS    $0x03, Y1, Y1, Y2
+	VBLENDVPS Y2, Y1, Y0, Y0
+	ADDQ      $0x00000020, AX
+	DECQ      CX
+	JNZ       lanesMinAVX2_loop
+	VMOVUPS   Y0, (DX)
+	VZEROUPPER
+	RET
+
 // func depthwiseAVX512Raw(p *[13]uint64)
 // Requires: AVX, AVX512F, BMI2, CMOV
 TEXT ·depthwiseAVX512Raw(SB), NOSPLIT, $0-8

@@ -33,6 +33,8 @@ func main() {
 	rowKernels(false)
 	binaryKernels(true)
 	binaryKernels(false)
+	reduceKernels(true)
+	reduceKernels(false)
 	depthwiseKernel("depthwiseAVX512Raw", true)
 	depthwiseKernel("depthwiseAVX2Raw", false)
 	convKernels()
