@@ -17,9 +17,9 @@ import (
 // reduce_min on every kernel path against ref, keepdims both ways: the
 // trailing-axes rows the native step takes (every row length 1…35, so every
 // tail of 8 and 16 lanes, one and two trailing axes, every axis, negative
-// axes, rows longer than one kernel call) and the cases left to ref (a
-// middle or leading axis, an empty reduction), with zeros, ±Inf and NaN
-// planted.
+// axes, rows longer than one kernel call), middle and leading axes (column
+// blocks, whole and partial) and the cases left to ref (non-contiguous
+// axes, an empty reduction), with zeros, ±Inf and NaN planted.
 func TestReduceShapes(t *testing.T) {
 	type reduceCase struct {
 		x    []int
@@ -34,10 +34,12 @@ func TestReduceShapes(t *testing.T) {
 		reduceCase{[]int{2, 3, 5, 7}, []int{-1, -2}},
 		reduceCase{[]int{4, 9, 6}, nil},
 		reduceCase{[]int{2, 20000}, []int{1}},
-		reduceCase{[]int{3, 4, 5}, []int{1}},    // middle axis: ref
-		reduceCase{[]int{3, 4, 5}, []int{0, 2}}, // not contiguous: ref
-		reduceCase{[]int{3, 0, 2}, []int{2}},    // no rows
-		reduceCase{[]int{3, 0}, []int{1}},       // empty reduction: ref
+		reduceCase{[]int{3, 4, 5}, []int{1}},        // middle axis: column blocks
+		reduceCase{[]int{2, 7, 3, 70}, []int{1, 2}}, // two middle axes, a partial column block
+		reduceCase{[]int{9, 2, 131}, []int{0}},      // leading axis, three column blocks
+		reduceCase{[]int{3, 4, 5}, []int{0, 2}},     // not contiguous: ref
+		reduceCase{[]int{3, 0, 2}, []int{2}},        // no rows: nothing to reduce
+		reduceCase{[]int{3, 0}, []int{1}},           // empty reduction: ref
 	)
 	ctx := context.Background()
 	paths := kernelPaths(t)
