@@ -10,6 +10,10 @@ type reduceKernels struct {
 	max, min lanesFunc
 }
 
+// reduceChunk bounds the floats one reduction-kernel call reads (a multiple
+// of every vector width): about a µs per call.
+const reduceChunk = 1 << 12
+
 // SumRow returns the sum of x in float64 (the vector kernel's float64 lanes,
 // then the tail): as close to ref's float64 sum as the order allows.
 func (isa *ISA) SumRow(x []float32) float64 {
@@ -17,8 +21,8 @@ func (isa *ISA) SumRow(x []float32) float64 {
 	var sum float64
 	if isa.rows.sum != nil && len(x) >= isa.lanes {
 		v = len(x) - len(x)%isa.lanes
-		for c := 0; c < v; c += rowChunk {
-			sum += isa.rows.sum(&x[c], min(rowChunk, v-c))
+		for c := 0; c < v; c += reduceChunk {
+			sum += isa.rows.sum(&x[c], min(reduceChunk, v-c))
 		}
 	}
 	for _, e := range x[v:] {
@@ -39,8 +43,8 @@ func (isa *ISA) extremeRow(f lanesFunc, x []float32, isMax bool) float32 {
 	if f != nil && len(x) >= isa.lanes {
 		v = len(x) - len(x)%isa.lanes
 		var lanes [16]float32
-		for c := 0; c < v; c += rowChunk {
-			f(&x[c], min(rowChunk, v-c), &lanes[0])
+		for c := 0; c < v; c += reduceChunk {
+			f(&x[c], min(reduceChunk, v-c), &lanes[0])
 			m = extremeGo(m, lanes[:isa.lanes], isMax)
 		}
 	}
