@@ -314,22 +314,22 @@ func binDivVSAVX2(d *float32, a *float32, s float32, n int)
 //go:noescape
 func binDivSVAVX2(d *float32, a *float32, s float32, n int)
 
-// lanesMaxAVX512 stores at out the largest of each lane over n floats (n a positive multiple of the vector width), a NaN lane wherever a NaN was.
+// lanesMaxAVX512 stores at out 4 vectors whose lanes hold the largest of the floats they saw over n floats (n a positive multiple of the vector width), NaN wherever a NaN was.
 //
 //go:noescape
 func lanesMaxAVX512(x *float32, n int, out *float32)
 
-// lanesMinAVX512 stores at out the smallest of each lane over n floats (n a positive multiple of the vector width), a NaN lane wherever a NaN was.
+// lanesMinAVX512 stores at out 4 vectors whose lanes hold the smallest of the floats they saw over n floats (n a positive multiple of the vector width), NaN wherever a NaN was.
 //
 //go:noescape
 func lanesMinAVX512(x *float32, n int, out *float32)
 
-// lanesMaxAVX2 stores at out the largest of each lane over n floats (n a positive multiple of the vector width), a NaN lane wherever a NaN was.
+// lanesMaxAVX2 stores at out 4 vectors whose lanes hold the largest of the floats they saw over n floats (n a positive multiple of the vector width), NaN wherever a NaN was.
 //
 //go:noescape
 func lanesMaxAVX2(x *float32, n int, out *float32)
 
-// lanesMinAVX2 stores at out the smallest of each lane over n floats (n a positive multiple of the vector width), a NaN lane wherever a NaN was.
+// lanesMinAVX2 stores at out 4 vectors whose lanes hold the smallest of the floats they saw over n floats (n a positive multiple of the vector width), NaN wherever a NaN was.
 //
 //go:noescape
 func lanesMinAVX2(x *float32, n int, out *float32)

@@ -1,6 +1,6 @@
 package kernels
 
-// lanesFunc stores at out the running extreme of each vector lane over n
+// lanesFunc stores at out extremeAccs vectors of running extremes over n
 // floats (n a positive multiple of the vector width), NaN propagating.
 type lanesFunc func(x *float32, n int, out *float32)
 
@@ -37,15 +37,18 @@ func (isa *ISA) MaxRow(x []float32) float32 { return isa.extremeRow(isa.red.max,
 // MinRow returns the smallest of x (at least one float), NaN if any is NaN.
 func (isa *ISA) MinRow(x []float32) float32 { return isa.extremeRow(isa.red.min, x, false) }
 
+// extremeAccs is how many vectors a lanesFunc stores (_asm/reduce.go).
+const extremeAccs = 4
+
 func (isa *ISA) extremeRow(f lanesFunc, x []float32, isMax bool) float32 {
 	m := x[0]
 	v := 0
 	if f != nil && len(x) >= isa.lanes {
 		v = len(x) - len(x)%isa.lanes
-		var lanes [16]float32
+		var lanes [extremeAccs * 16]float32
 		for c := 0; c < v; c += reduceChunk {
 			f(&x[c], min(reduceChunk, v-c), &lanes[0])
-			m = extremeGo(m, lanes[:isa.lanes], isMax)
+			m = extremeGo(m, lanes[:extremeAccs*isa.lanes], isMax)
 		}
 	}
 	return extremeGo(m, x[v:], isMax)
