@@ -38,8 +38,10 @@ func (isa *ISA) Depthwise(sc *Scratch, out []float32, outStride int, in []float3
 	if pixLo >= pixHi || C == 0 {
 		return
 	}
+	nonNegative("Depthwise", "output pixel stride", outStride)
 	_ = out[(pixHi-1)*outStride+C-1]
 	_ = offs[pixHi*taps-1]
+	checkOffsets("Depthwise", offs[pixLo*taps:pixHi*taps], len(in), C)
 	_ = w[taps*C-1]
 	_ = bias[C-1]
 	_ = zero[C-1]
@@ -49,8 +51,8 @@ func (isa *ISA) Depthwise(sc *Scratch, out []float32, outStride int, in []float3
 		vecC = C - C%isa.dwStep
 	}
 	if vecC > 0 {
-		// The offsets were built for this in (the plan checks them), so every
-		// read stays inside it; the assembly cannot check that itself.
+		// checkOffsets saw every read stay inside in; the assembly cannot
+		// check that itself.
 		a := &sc.dw
 		*a = dwArgs{}
 		a.In, a.Taps, a.W, a.C, a.WStride = &in[0], taps, &w[0], vecC*4, C*4

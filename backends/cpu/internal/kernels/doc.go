@@ -12,6 +12,15 @@
 // A kernel knows nothing of graphs: it takes pointers, strides and counts.
 // Each assembly call is bounded (at most KC steps of K, one tile of C, or
 // one run of output pixels) so the Go scheduler and GC are never starved.
+//
+// Since a kernel cannot check its own pointers, every exported entry point
+// checks its arguments before any kernel runs (bounds.go): buffers long
+// enough for every element the kernels touch, no negative strides, B packed
+// for the ISA's panel width, indirection offsets inside the input. A
+// violation is a panic naming the entry point and the argument, which the
+// runtime turns into a backend error; the guard-page tests (guard_*_test.go)
+// check both that valid calls touch nothing outside their buffers and that
+// invalid ones are refused.
 package kernels
 
 //go:generate sh -c "cd _asm && go run . -out ../kernels_amd64.s -stubs ../kernels_amd64.go -pkg kernels"

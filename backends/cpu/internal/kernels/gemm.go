@@ -93,6 +93,8 @@ func (isa *ISA) Gemm(sc *Scratch, a []float32, lda int, b *PackedB, c []float32,
 	if rowLo >= rowHi || panelLo >= panelHi {
 		return
 	}
+	isa.checkGemm("Gemm", b, ldc, ep)
+	nonNegative("Gemm", "row stride of A", lda)
 	if b.K > 0 {
 		_ = a[(rowHi-1)*lda+b.K-1] // bounds, checked once
 	}
@@ -112,6 +114,7 @@ func (isa *ISA) GemmPacked(sc *Scratch, pk APacker, b *PackedB, c []float32, ldc
 	if rowLo >= rowHi || panelLo >= panelHi {
 		return
 	}
+	isa.checkGemm("GemmPacked", b, ldc, ep)
 	isa.gemm(sc, nil, 0, pk, b, c, ldc, ep, rowLo, rowHi, panelLo, panelHi)
 }
 

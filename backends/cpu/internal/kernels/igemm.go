@@ -63,6 +63,7 @@ func (isa *ISA) GemmIndirect(cs *ConvScratch, in []float32, rowOffs, segOffs []i
 	if K != len(segOffs)*segK {
 		panic("kernels: GemmIndirect: B's K is not segments × segK")
 	}
+	isa.checkGemm("GemmIndirect", b, ldc, ep)
 	// Bounds, checked once: every row's window plus every segment stays in in.
 	var maxRow, maxSeg int64
 	for _, o := range rowOffs {
@@ -77,7 +78,8 @@ func (isa *ISA) GemmIndirect(cs *ConvScratch, in []float32, rowOffs, segOffs []i
 		}
 		maxSeg = max(maxSeg, o)
 	}
-	if maxRow%4 != 0 || (maxRow+maxSeg)/4+int64(segK) > int64(len(in)) {
+	// Each offset is bounded first, so their sum cannot overflow.
+	if maxRow%4 != 0 || maxRow/4 > int64(len(in)) || maxSeg/4 > int64(len(in)) || (maxRow+maxSeg)/4+int64(segK) > int64(len(in)) {
 		panic("kernels: GemmIndirect: a window reads past the input")
 	}
 	_ = b.Data[panelHi*K*NR-1]

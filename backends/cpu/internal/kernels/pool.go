@@ -55,8 +55,10 @@ func (isa *ISA) Pool(out []float32, outStride int, in []float32, offs []int64, t
 	if pixLo >= pixHi || C == 0 || taps == 0 {
 		return
 	}
+	nonNegative("Pool", "output pixel stride", outStride)
 	_ = out[(pixHi-1)*outStride+C-1]
 	_ = offs[pixHi*taps-1]
+	checkOffsets("Pool", offs[pixLo*taps:pixHi*taps], len(in), C)
 	if scales != nil {
 		_ = scales[pixHi-1]
 	}
@@ -65,8 +67,8 @@ func (isa *ISA) Pool(out []float32, outStride int, in []float32, offs []int64, t
 		vecC = C - C%st
 	}
 	if vecC > 0 {
-		// The offsets were built for this in (the plan checks them), so every
-		// read stays inside it; the assembly cannot check that itself.
+		// checkOffsets saw every read stay inside in; the assembly cannot
+		// check that itself.
 		a := poolArgs{Taps: taps, OutStride: outStride * 4, NegInf: &negInf[0]}
 		// Calls bounded to DWChunk pixels × poolChannels channels.
 		for c0 := 0; c0 < vecC; c0 += poolChannels {

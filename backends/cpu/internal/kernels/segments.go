@@ -20,8 +20,13 @@ func (isa *ISA) GemmSegments(sc *Scratch, segs []Segment, rows int, b *PackedB, 
 	if rows <= 0 || panelLo >= panelHi || len(segs) == 0 {
 		return
 	}
+	isa.checkGemm("GemmSegments", b, ldc, ep)
 	N, NR, K := b.N, isa.NR, b.K
 	for _, s := range segs { // bounds, checked once
+		nonNegative("GemmSegments", "row stride of a segment", s.LDA)
+		if s.K0 < 0 || s.K < 0 || s.K0+s.K > K {
+			badArg("GemmSegments", "segment of B's rows [%d, %d) outside its K=%d", s.K0, s.K0+s.K, K)
+		}
 		_ = s.A[s.Off+(rows-1)*s.LDA+s.K-1]
 		_ = b.Data[(panelHi-1)*K*NR+(s.K0+s.K)*NR-1]
 	}

@@ -60,6 +60,7 @@ func (isa *ISA) Stem(out []float32, ldo int, in []float32, inOff, rowStride, pix
 	if inOff < 0 || sw <= 0 || rowStride < ((pixels-1)*sw+3)*3 {
 		panic("kernels: Stem: bad input offset, stride or row stride")
 	}
+	nonNegative("Stem", "output pixel stride", ldo)
 	_ = in[inOff+2*rowStride+((pixels-1)*sw+3)*3-1]
 	_ = out[(pixels-1)*ldo+m-1]
 	_ = w[m*27-1]
