@@ -48,12 +48,12 @@ func (c *compiler) compileUnary(n int, act kernels.Activation) bool {
 	return true
 }
 
-// Binary arithmetic.
+// Binary arithmetic, numbered as kernels.BinOp.
 const (
-	opAdd = iota
-	opSub
-	opMul
-	opDiv
+	opAdd = int(kernels.BinAdd)
+	opSub = int(kernels.BinSub)
+	opMul = int(kernels.BinMul)
+	opDiv = int(kernels.BinDiv)
 )
 
 // binaryStep is a broadcasting float32 add, sub, mul or div over physical
@@ -201,9 +201,14 @@ func (s *binaryStep) do(rs *runState, _, lo, hi int) {
 			ob += i * s.sb[ax]
 		}
 		dr := d[row*s.last : (row+1)*s.last]
+		op := kernels.BinOp(s.op)
 		switch {
 		case la == 1 && lb == 1:
-			binSame(s.op, dr, a[oa:oa+s.last], b[ob:ob+s.last])
+			s.isa.Binary(op, dr, a[oa:oa+s.last], b[ob:ob+s.last])
+		case la == 1 && lb == 0: // b is one value along the row
+			s.isa.BinaryScalar(op, dr, a[oa:oa+s.last], b[ob], false)
+		case la == 0 && lb == 1:
+			s.isa.BinaryScalar(op, dr, b[ob:ob+s.last], a[oa], true)
 		default:
 			for i := range dr {
 				dr[i] = binOp(s.op, a[oa+i*la], b[ob+i*lb])
@@ -225,28 +230,6 @@ func binOp(op int, x, y float32) float32 {
 		return x * y
 	}
 	return x / y
-}
-
-func binSame(op int, d, a, b []float32) {
-	a, b = a[:len(d)], b[:len(d)]
-	switch op {
-	case opAdd:
-		for i := range d {
-			d[i] = a[i] + b[i]
-		}
-	case opSub:
-		for i := range d {
-			d[i] = a[i] - b[i]
-		}
-	case opMul:
-		for i := range d {
-			d[i] = a[i] * b[i]
-		}
-	default:
-		for i := range d {
-			d[i] = a[i] / b[i]
-		}
-	}
 }
 
 // channelVector returns a rank < 4 value of shape (1…, C, 1, 1) viewed as

@@ -40,6 +40,14 @@ func (c *compiler) native(n int) bool {
 		return c.compileReshape(n)
 	case "transpose":
 		return c.compileTranspose(n)
+	case "reduce_sum":
+		return c.compileReduce(n, redSum)
+	case "reduce_mean":
+		return c.compileReduce(n, redMean)
+	case "reduce_max":
+		return c.compileReduce(n, redMax)
+	case "reduce_min":
+		return c.compileReduce(n, redMin)
 	}
 	return false
 }

@@ -28,6 +28,8 @@ type ISA struct {
 	vec                      [numActKinds]func(x *float32, n int) // in-place activations over whole vectors; nil: none
 	lanes                    int                                  // floats per vector of vec
 	rows                     rowKernels                           // softmax and layer_norm rows (rows_*.go)
+	bin                      binKernels                           // add, sub, mul, div (binary_*.go)
+	red                      reduceKernels                        // reduce_max and reduce_min rows (reduce_*.go)
 }
 
 // EnvVar forces a kernel path when set: generic, avx2, avx512 or neon.

@@ -214,6 +214,126 @@ func sqDevF64AVX2(x *float32, n int, mean float64) float64
 //go:noescape
 func normRowAVX2(x *float32, y *float32, gamma *float32, beta *float32, n int, mean float64, inv float64)
 
+// binAddVVAVX512 sets d = a Add b over n floats, n ≥ 1 (the last vector masked).
+//
+//go:noescape
+func binAddVVAVX512(d *float32, a *float32, b *float32, n int)
+
+// binAddVSAVX512 sets d = a Add s over n floats, n ≥ 1 (the last vector masked).
+//
+//go:noescape
+func binAddVSAVX512(d *float32, a *float32, s float32, n int)
+
+// binSubVVAVX512 sets d = a Sub b over n floats, n ≥ 1 (the last vector masked).
+//
+//go:noescape
+func binSubVVAVX512(d *float32, a *float32, b *float32, n int)
+
+// binSubVSAVX512 sets d = a Sub s over n floats, n ≥ 1 (the last vector masked).
+//
+//go:noescape
+func binSubVSAVX512(d *float32, a *float32, s float32, n int)
+
+// binSubSVAVX512 sets d = s Sub a over n floats, n ≥ 1 (the last vector masked).
+//
+//go:noescape
+func binSubSVAVX512(d *float32, a *float32, s float32, n int)
+
+// binMulVVAVX512 sets d = a Mul b over n floats, n ≥ 1 (the last vector masked).
+//
+//go:noescape
+func binMulVVAVX512(d *float32, a *float32, b *float32, n int)
+
+// binMulVSAVX512 sets d = a Mul s over n floats, n ≥ 1 (the last vector masked).
+//
+//go:noescape
+func binMulVSAVX512(d *float32, a *float32, s float32, n int)
+
+// binDivVVAVX512 sets d = a Div b over n floats, n ≥ 1 (the last vector masked).
+//
+//go:noescape
+func binDivVVAVX512(d *float32, a *float32, b *float32, n int)
+
+// binDivVSAVX512 sets d = a Div s over n floats, n ≥ 1 (the last vector masked).
+//
+//go:noescape
+func binDivVSAVX512(d *float32, a *float32, s float32, n int)
+
+// binDivSVAVX512 sets d = s Div a over n floats, n ≥ 1 (the last vector masked).
+//
+//go:noescape
+func binDivSVAVX512(d *float32, a *float32, s float32, n int)
+
+// binAddVVAVX2 sets d = a Add b over n floats, n a positive multiple of 8.
+//
+//go:noescape
+func binAddVVAVX2(d *float32, a *float32, b *float32, n int)
+
+// binAddVSAVX2 sets d = a Add s over n floats, n a positive multiple of 8.
+//
+//go:noescape
+func binAddVSAVX2(d *float32, a *float32, s float32, n int)
+
+// binSubVVAVX2 sets d = a Sub b over n floats, n a positive multiple of 8.
+//
+//go:noescape
+func binSubVVAVX2(d *float32, a *float32, b *float32, n int)
+
+// binSubVSAVX2 sets d = a Sub s over n floats, n a positive multiple of 8.
+//
+//go:noescape
+func binSubVSAVX2(d *float32, a *float32, s float32, n int)
+
+// binSubSVAVX2 sets d = s Sub a over n floats, n a positive multiple of 8.
+//
+//go:noescape
+func binSubSVAVX2(d *float32, a *float32, s float32, n int)
+
+// binMulVVAVX2 sets d = a Mul b over n floats, n a positive multiple of 8.
+//
+//go:noescape
+func binMulVVAVX2(d *float32, a *float32, b *float32, n int)
+
+// binMulVSAVX2 sets d = a Mul s over n floats, n a positive multiple of 8.
+//
+//go:noescape
+func binMulVSAVX2(d *float32, a *float32, s float32, n int)
+
+// binDivVVAVX2 sets d = a Div b over n floats, n a positive multiple of 8.
+//
+//go:noescape
+func binDivVVAVX2(d *float32, a *float32, b *float32, n int)
+
+// binDivVSAVX2 sets d = a Div s over n floats, n a positive multiple of 8.
+//
+//go:noescape
+func binDivVSAVX2(d *float32, a *float32, s float32, n int)
+
+// binDivSVAVX2 sets d = s Div a over n floats, n a positive multiple of 8.
+//
+//go:noescape
+func binDivSVAVX2(d *float32, a *float32, s float32, n int)
+
+// lanesMaxAVX512 stores at out 4 vectors whose lanes hold the largest of the floats they saw over n floats (n a positive multiple of the vector width), NaN wherever a NaN was.
+//
+//go:noescape
+func lanesMaxAVX512(x *float32, n int, out *float32)
+
+// lanesMinAVX512 stores at out 4 vectors whose lanes hold the smallest of the floats they saw over n floats (n a positive multiple of the vector width), NaN wherever a NaN was.
+//
+//go:noescape
+func lanesMinAVX512(x *float32, n int, out *float32)
+
+// lanesMaxAVX2 stores at out 4 vectors whose lanes hold the largest of the floats they saw over n floats (n a positive multiple of the vector width), NaN wherever a NaN was.
+//
+//go:noescape
+func lanesMaxAVX2(x *float32, n int, out *float32)
+
+// lanesMinAVX2 stores at out 4 vectors whose lanes hold the smallest of the floats they saw over n floats (n a positive multiple of the vector width), NaN wherever a NaN was.
+//
+//go:noescape
+func lanesMinAVX2(x *float32, n int, out *float32)
+
 // depthwiseAVX512Raw runs a depthwise convolution through an indirection buffer (see dwArgs).
 //
 //go:noescape

@@ -5455,6 +5455,858 @@ normRowAVX2_loop:
 	VZEROUPPER
 	RET
 
+// func binAddVVAVX512(d *float32, a *float32, b *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·binAddVVAVX512(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ BX, SI
+	SHRQ $0x04, SI
+	JZ   binAddVVAVX512_tail
+
+binAddVVAVX512_loop:
+	VMOVUPS (CX), Z0
+	VADDPS  (DX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, AX
+	DECQ    SI
+	JNZ     binAddVVAVX512_loop
+
+binAddVVAVX512_tail:
+	ANDQ      $0x0000000f, BX
+	JZ        binAddVVAVX512_done
+	SHLQ      $0x02, BX
+	SHRQ      $0x02, BX
+	MOVQ      $0x00000001, SI
+	SHLXQ     BX, SI, SI
+	DECQ      SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (CX), K1, Z1
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+
+binAddVVAVX512_done:
+	VZEROUPPER
+	RET
+
+// func binAddVSAVX512(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·binAddVSAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         n+24(FP), DX
+	MOVQ         DX, BX
+	SHRQ         $0x04, BX
+	JZ           binAddVSAVX512_tail
+
+binAddVSAVX512_loop:
+	VMOVUPS (CX), Z1
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	DECQ    BX
+	JNZ     binAddVSAVX512_loop
+
+binAddVSAVX512_tail:
+	ANDQ      $0x0000000f, DX
+	JZ        binAddVSAVX512_done
+	SHLQ      $0x02, DX
+	SHRQ      $0x02, DX
+	MOVQ      $0x00000001, BX
+	SHLXQ     DX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX), K1, Z1
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+
+binAddVSAVX512_done:
+	VZEROUPPER
+	RET
+
+// func binSubVVAVX512(d *float32, a *float32, b *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·binSubVVAVX512(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ BX, SI
+	SHRQ $0x04, SI
+	JZ   binSubVVAVX512_tail
+
+binSubVVAVX512_loop:
+	VMOVUPS (CX), Z0
+	VSUBPS  (DX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, AX
+	DECQ    SI
+	JNZ     binSubVVAVX512_loop
+
+binSubVVAVX512_tail:
+	ANDQ      $0x0000000f, BX
+	JZ        binSubVVAVX512_done
+	SHLQ      $0x02, BX
+	SHRQ      $0x02, BX
+	MOVQ      $0x00000001, SI
+	SHLXQ     BX, SI, SI
+	DECQ      SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (CX), K1, Z1
+	VSUBPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+
+binSubVVAVX512_done:
+	VZEROUPPER
+	RET
+
+// func binSubVSAVX512(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·binSubVSAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         n+24(FP), DX
+	MOVQ         DX, BX
+	SHRQ         $0x04, BX
+	JZ           binSubVSAVX512_tail
+
+binSubVSAVX512_loop:
+	VMOVUPS (CX), Z1
+	VSUBPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	DECQ    BX
+	JNZ     binSubVSAVX512_loop
+
+binSubVSAVX512_tail:
+	ANDQ      $0x0000000f, DX
+	JZ        binSubVSAVX512_done
+	SHLQ      $0x02, DX
+	SHRQ      $0x02, DX
+	MOVQ      $0x00000001, BX
+	SHLXQ     DX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX), K1, Z1
+	VSUBPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+
+binSubVSAVX512_done:
+	VZEROUPPER
+	RET
+
+// func binSubSVAVX512(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·binSubSVAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         n+24(FP), DX
+	MOVQ         DX, BX
+	SHRQ         $0x04, BX
+	JZ           binSubSVAVX512_tail
+
+binSubSVAVX512_loop:
+	VMOVUPS (CX), Z1
+	VSUBPS  Z1, Z0, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	DECQ    BX
+	JNZ     binSubSVAVX512_loop
+
+binSubSVAVX512_tail:
+	ANDQ      $0x0000000f, DX
+	JZ        binSubSVAVX512_done
+	SHLQ      $0x02, DX
+	SHRQ      $0x02, DX
+	MOVQ      $0x00000001, BX
+	SHLXQ     DX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX), K1, Z1
+	VSUBPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+binSubSVAVX512_done:
+	VZEROUPPER
+	RET
+
+// func binMulVVAVX512(d *float32, a *float32, b *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·binMulVVAVX512(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ BX, SI
+	SHRQ $0x04, SI
+	JZ   binMulVVAVX512_tail
+
+binMulVVAVX512_loop:
+	VMOVUPS (CX), Z0
+	VMULPS  (DX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, AX
+	DECQ    SI
+	JNZ     binMulVVAVX512_loop
+
+binMulVVAVX512_tail:
+	ANDQ      $0x0000000f, BX
+	JZ        binMulVVAVX512_done
+	SHLQ      $0x02, BX
+	SHRQ      $0x02, BX
+	MOVQ      $0x00000001, SI
+	SHLXQ     BX, SI, SI
+	DECQ      SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (CX), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+
+binMulVVAVX512_done:
+	VZEROUPPER
+	RET
+
+// func binMulVSAVX512(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·binMulVSAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         n+24(FP), DX
+	MOVQ         DX, BX
+	SHRQ         $0x04, BX
+	JZ           binMulVSAVX512_tail
+
+binMulVSAVX512_loop:
+	VMOVUPS (CX), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	DECQ    BX
+	JNZ     binMulVSAVX512_loop
+
+binMulVSAVX512_tail:
+	ANDQ      $0x0000000f, DX
+	JZ        binMulVSAVX512_done
+	SHLQ      $0x02, DX
+	SHRQ      $0x02, DX
+	MOVQ      $0x00000001, BX
+	SHLXQ     DX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX), K1, Z1
+	VMULPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+
+binMulVSAVX512_done:
+	VZEROUPPER
+	RET
+
+// func binDivVVAVX512(d *float32, a *float32, b *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·binDivVVAVX512(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ BX, SI
+	SHRQ $0x04, SI
+	JZ   binDivVVAVX512_tail
+
+binDivVVAVX512_loop:
+	VMOVUPS (CX), Z0
+	VDIVPS  (DX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, AX
+	DECQ    SI
+	JNZ     binDivVVAVX512_loop
+
+binDivVVAVX512_tail:
+	ANDQ      $0x0000000f, BX
+	JZ        binDivVVAVX512_done
+	SHLQ      $0x02, BX
+	SHRQ      $0x02, BX
+	MOVQ      $0x00000001, SI
+	SHLXQ     BX, SI, SI
+	DECQ      SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (CX), K1, Z1
+	VDIVPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+
+binDivVVAVX512_done:
+	VZEROUPPER
+	RET
+
+// func binDivVSAVX512(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·binDivVSAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         n+24(FP), DX
+	MOVQ         DX, BX
+	SHRQ         $0x04, BX
+	JZ           binDivVSAVX512_tail
+
+binDivVSAVX512_loop:
+	VMOVUPS (CX), Z1
+	VDIVPS  Z0, Z1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	DECQ    BX
+	JNZ     binDivVSAVX512_loop
+
+binDivVSAVX512_tail:
+	ANDQ      $0x0000000f, DX
+	JZ        binDivVSAVX512_done
+	SHLQ      $0x02, DX
+	SHRQ      $0x02, DX
+	MOVQ      $0x00000001, BX
+	SHLXQ     DX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX), K1, Z1
+	VDIVPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)
+
+binDivVSAVX512_done:
+	VZEROUPPER
+	RET
+
+// func binDivSVAVX512(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·binDivSVAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         n+24(FP), DX
+	MOVQ         DX, BX
+	SHRQ         $0x04, BX
+	JZ           binDivSVAVX512_tail
+
+binDivSVAVX512_loop:
+	VMOVUPS (CX), Z1
+	VDIVPS  Z1, Z0, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	DECQ    BX
+	JNZ     binDivSVAVX512_loop
+
+binDivSVAVX512_tail:
+	ANDQ      $0x0000000f, DX
+	JZ        binDivSVAVX512_done
+	SHLQ      $0x02, DX
+	SHRQ      $0x02, DX
+	MOVQ      $0x00000001, BX
+	SHLXQ     DX, BX, BX
+	DECQ      BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX), K1, Z1
+	VDIVPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+binDivSVAVX512_done:
+	VZEROUPPER
+	RET
+
+// func binAddVVAVX2(d *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·binAddVVAVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHRQ $0x03, BX
+	JZ   binAddVVAVX2_tail
+
+binAddVVAVX2_loop:
+	VMOVUPS (CX), Y0
+	VADDPS  (DX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, AX
+	DECQ    BX
+	JNZ     binAddVVAVX2_loop
+
+binAddVVAVX2_tail:
+	VZEROUPPER
+	RET
+
+// func binAddVSAVX2(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·binAddVSAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVQ         n+24(FP), DX
+	SHRQ         $0x03, DX
+	JZ           binAddVSAVX2_tail
+
+binAddVSAVX2_loop:
+	VMOVUPS (CX), Y1
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, AX
+	DECQ    DX
+	JNZ     binAddVSAVX2_loop
+
+binAddVSAVX2_tail:
+	VZEROUPPER
+	RET
+
+// func binSubVVAVX2(d *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·binSubVVAVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHRQ $0x03, BX
+	JZ   binSubVVAVX2_tail
+
+binSubVVAVX2_loop:
+	VMOVUPS (CX), Y0
+	VSUBPS  (DX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, AX
+	DECQ    BX
+	JNZ     binSubVVAVX2_loop
+
+binSubVVAVX2_tail:
+	VZEROUPPER
+	RET
+
+// func binSubVSAVX2(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·binSubVSAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVQ         n+24(FP), DX
+	SHRQ         $0x03, DX
+	JZ           binSubVSAVX2_tail
+
+binSubVSAVX2_loop:
+	VMOVUPS (CX), Y1
+	VSUBPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, AX
+	DECQ    DX
+	JNZ     binSubVSAVX2_loop
+
+binSubVSAVX2_tail:
+	VZEROUPPER
+	RET
+
+// func binSubSVAVX2(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·binSubSVAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVQ         n+24(FP), DX
+	SHRQ         $0x03, DX
+	JZ           binSubSVAVX2_tail
+
+binSubSVAVX2_loop:
+	VMOVUPS (CX), Y1
+	VSUBPS  Y1, Y0, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, AX
+	DECQ    DX
+	JNZ     binSubSVAVX2_loop
+
+binSubSVAVX2_tail:
+	VZEROUPPER
+	RET
+
+// func binMulVVAVX2(d *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·binMulVVAVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHRQ $0x03, BX
+	JZ   binMulVVAVX2_tail
+
+binMulVVAVX2_loop:
+	VMOVUPS (CX), Y0
+	VMULPS  (DX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, AX
+	DECQ    BX
+	JNZ     binMulVVAVX2_loop
+
+binMulVVAVX2_tail:
+	VZEROUPPER
+	RET
+
+// func binMulVSAVX2(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·binMulVSAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVQ         n+24(FP), DX
+	SHRQ         $0x03, DX
+	JZ           binMulVSAVX2_tail
+
+binMulVSAVX2_loop:
+	VMOVUPS (CX), Y1
+	VMULPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, AX
+	DECQ    DX
+	JNZ     binMulVSAVX2_loop
+
+binMulVSAVX2_tail:
+	VZEROUPPER
+	RET
+
+// func binDivVVAVX2(d *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·binDivVVAVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	SHRQ $0x03, BX
+	JZ   binDivVVAVX2_tail
+
+binDivVVAVX2_loop:
+	VMOVUPS (CX), Y0
+	VDIVPS  (DX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	ADDQ    $0x00000020, AX
+	DECQ    BX
+	JNZ     binDivVVAVX2_loop
+
+binDivVVAVX2_tail:
+	VZEROUPPER
+	RET
+
+// func binDivVSAVX2(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·binDivVSAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVQ         n+24(FP), DX
+	SHRQ         $0x03, DX
+	JZ           binDivVSAVX2_tail
+
+binDivVSAVX2_loop:
+	VMOVUPS (CX), Y1
+	VDIVPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, AX
+	DECQ    DX
+	JNZ     binDivVSAVX2_loop
+
+binDivVSAVX2_tail:
+	VZEROUPPER
+	RET
+
+// func binDivSVAVX2(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·binDivSVAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVQ         n+24(FP), DX
+	SHRQ         $0x03, DX
+	JZ           binDivSVAVX2_tail
+
+binDivSVAVX2_loop:
+	VMOVUPS (CX), Y1
+	VDIVPS  Y1, Y0, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, AX
+	DECQ    DX
+	JNZ     binDivSVAVX2_loop
+
+binDivSVAVX2_tail:
+	VZEROUPPER
+	RET
+
+// func lanesMaxAVX512(x *float32, n int, out *float32)
+// Requires: AVX, AVX512F
+TEXT ·lanesMaxAVX512(SB), NOSPLIT, $0-24
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	SHRQ    $0x04, CX
+	MOVQ    out+16(FP), DX
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX), Z1
+	VMOVUPS (AX), Z2
+	VMOVUPS (AX), Z3
+	CMPQ    CX, $0x04
+	JL      lanesMaxAVX512_single
+
+lanesMaxAVX512_group:
+	VMOVUPS (AX), Z4
+	VMAXPS  Z0, Z4, Z0
+	VCMPPS  $0x03, Z4, Z4, K1
+	VMOVAPS Z4, K1, Z0
+	VMOVUPS 64(AX), Z4
+	VMAXPS  Z1, Z4, Z1
+	VCMPPS  $0x03, Z4, Z4, K1
+	VMOVAPS Z4, K1, Z1
+	VMOVUPS 128(AX), Z4
+	VMAXPS  Z2, Z4, Z2
+	VCMPPS  $0x03, Z4, Z4, K1
+	VMOVAPS Z4, K1, Z2
+	VMOVUPS 192(AX), Z4
+	VMAXPS  Z3, Z4, Z3
+	VCMPPS  $0x03, Z4, Z4, K1
+	VMOVAPS Z4, K1, Z3
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x04, CX
+	CMPQ    CX, $0x04
+	JGE     lanesMaxAVX512_group
+
+lanesMaxAVX512_single:
+	TESTQ CX, CX
+	JZ    lanesMaxAVX512_store
+
+lanesMaxAVX512_loop:
+	VMOVUPS (AX), Z4
+	VMAXPS  Z0, Z4, Z0
+	VCMPPS  $0x03, Z4, Z4, K1
+	VMOVAPS Z4, K1, Z0
+	ADDQ    $0x00000040, AX
+	DECQ    CX
+	JNZ     lanesMaxAVX512_loop
+
+lanesMaxAVX512_store:
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	VZEROUPPER
+	RET
+
+// func lanesMinAVX512(x *float32, n int, out *float32)
+// Requires: AVX, AVX512F
+TEXT ·lanesMinAVX512(SB), NOSPLIT, $0-24
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	SHRQ    $0x04, CX
+	MOVQ    out+16(FP), DX
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX), Z1
+	VMOVUPS (AX), Z2
+	VMOVUPS (AX), Z3
+	CMPQ    CX, $0x04
+	JL      lanesMinAVX512_single
+
+lanesMinAVX512_group:
+	VMOVUPS (AX), Z4
+	VMINPS  Z0, Z4, Z0
+	VCMPPS  $0x03, Z4, Z4, K1
+	VMOVAPS Z4, K1, Z0
+	VMOVUPS 64(AX), Z4
+	VMINPS  Z1, Z4, Z1
+	VCMPPS  $0x03, Z4, Z4, K1
+	VMOVAPS Z4, K1, Z1
+	VMOVUPS 128(AX), Z4
+	VMINPS  Z2, Z4, Z2
+	VCMPPS  $0x03, Z4, Z4, K1
+	VMOVAPS Z4, K1, Z2
+	VMOVUPS 192(AX), Z4
+	VMINPS  Z3, Z4, Z3
+	VCMPPS  $0x03, Z4, Z4, K1
+	VMOVAPS Z4, K1, Z3
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x04, CX
+	CMPQ    CX, $0x04
+	JGE     lanesMinAVX512_group
+
+lanesMinAVX512_single:
+	TESTQ CX, CX
+	JZ    lanesMinAVX512_store
+
+lanesMinAVX512_loop:
+	VMOVUPS (AX), Z4
+	VMINPS  Z0, Z4, Z0
+	VCMPPS  $0x03, Z4, Z4, K1
+	VMOVAPS Z4, K1, Z0
+	ADDQ    $0x00000040, AX
+	DECQ    CX
+	JNZ     lanesMinAVX512_loop
+
+lanesMinAVX512_store:
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	VZEROUPPER
+	RET
+
+// func lanesMaxAVX2(x *float32, n int, out *float32)
+// Requires: AVX
+TEXT ·lanesMaxAVX2(SB), NOSPLIT, $0-24
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	SHRQ    $0x03, CX
+	MOVQ    out+16(FP), DX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS (AX), Y3
+	CMPQ    CX, $0x04
+	JL      lanesMaxAVX2_single
+
+lanesMaxAVX2_group:
+	VMOVUPS   (AX), Y4
+	VMAXPS    Y0, Y4, Y0
+	VCMPPS    $0x03, Y4, Y4, Y5
+	VBLENDVPS Y5, Y4, Y0, Y0
+	VMOVUPS   32(AX), Y4
+	VMAXPS    Y1, Y4, Y1
+	VCMPPS    $0x03, Y4, Y4, Y5
+	VBLENDVPS Y5, Y4, Y1, Y1
+	VMOVUPS   64(AX), Y4
+	VMAXPS    Y2, Y4, Y2
+	VCMPPS    $0x03, Y4, Y4, Y5
+	VBLENDVPS Y5, Y4, Y2, Y2
+	VMOVUPS   96(AX), Y4
+	VMAXPS    Y3, Y4, Y3
+	VCMPPS    $0x03, Y4, Y4, Y5
+	VBLENDVPS Y5, Y4, Y3, Y3
+	ADDQ      $0x00000080, AX
+	SUBQ      $0x04, CX
+	CMPQ      CX, $0x04
+	JGE       lanesMaxAVX2_group
+
+lanesMaxAVX2_single:
+	TESTQ CX, CX
+	JZ    lanesMaxAVX2_store
+
+lanesMaxAVX2_loop:
+	VMOVUPS   (AX), Y4
+	VMAXPS    Y0, Y4, Y0
+	VCMPPS    $0x03, Y4, Y4, Y5
+	VBLENDVPS Y5, Y4, Y0, Y0
+	ADDQ      $0x00000020, AX
+	DECQ      CX
+	JNZ       lanesMaxAVX2_loop
+
+lanesMaxAVX2_store:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VZEROUPPER
+	RET
+
+// func lanesMinAVX2(x *float32, n int, out *float32)
+// Requires: AVX
+TEXT ·lanesMinAVX2(SB), NOSPLIT, $0-24
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	SHRQ    $0x03, CX
+	MOVQ    out+16(FP), DX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS (AX), Y3
+	CMPQ    CX, $0x04
+	JL      lanesMinAVX2_single
+
+lanesMinAVX2_group:
+	VMOVUPS   (AX), Y4
+	VMINPS    Y0, Y4, Y0
+	VCMPPS    $0x03, Y4, Y4, Y5
+	VBLENDVPS Y5, Y4, Y0, Y0
+	VMOVUPS   32(AX), Y4
+	VMINPS    Y1, Y4, Y1
+	VCMPPS    $0x03, Y4, Y4, Y5
+	VBLENDVPS Y5, Y4, Y1, Y1
+	VMOVUPS   64(AX), Y4
+	VMINPS    Y2, Y4, Y2
+	VCMPPS    $0x03, Y4, Y4, Y5
+	VBLENDVPS Y5, Y4, Y2, Y2
+	VMOVUPS   96(AX), Y4
+	VMINPS    Y3, Y4, Y3
+	VCMPPS    $0x03, Y4, Y4, Y5
+	VBLENDVPS Y5, Y4, Y3, Y3
+	ADDQ      $0x00000080, AX
+	SUBQ      $0x04, CX
+	CMPQ      CX, $0x04
+	JGE       lanesMinAVX2_group
+
+lanesMinAVX2_single:
+	TESTQ CX, CX
+	JZ    lanesMinAVX2_store
+
+lanesMinAVX2_loop:
+	VMOVUPS   (AX), Y4
+	VMINPS    Y0, Y4, Y0
+	VCMPPS    $0x03, Y4, Y4, Y5
+	VBLENDVPS Y5, Y4, Y0, Y0
+	ADDQ      $0x00000020, AX
+	DECQ      CX
+	JNZ       lanesMinAVX2_loop
+
+lanesMinAVX2_store:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VZEROUPPER
+	RET
+
 // func depthwiseAVX512Raw(p *[13]uint64)
 // Requires: AVX, AVX512F, BMI2, CMOV
 TEXT ·depthwiseAVX512Raw(SB), NOSPLIT, $0-8
