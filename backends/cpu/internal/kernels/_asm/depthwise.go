@@ -56,17 +56,7 @@ func depthwiseKernel(name string, zmm bool) {
 
 	block := func(label string, nv int, masked bool) {
 		next := label + "_end"
-		Label(label)
-		MOVQ(p.Offset(dwC), rem)
-		SUBQ(cOff, rem)
-		var kr Op
-		if masked {
-			JLE(LabelRef(next))
-			kr = tailMask(rem)
-		} else {
-			CMPQ(rem, U32(nv*width))
-			JL(LabelRef(next))
-		}
+		kr := channelBlock(label, p, dwC, cOff, rem, nv*width, masked)
 		acc := make([]VecVirtual, nv)
 		bias := GP64()
 		MOVQ(p.Offset(dwBias), bias)

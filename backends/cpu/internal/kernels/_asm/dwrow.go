@@ -57,17 +57,7 @@ func dwRowKernel(name string, kw, sw int, zmm bool) {
 	// mask) over every pixel of the row, looping while whole blocks remain.
 	channels := func(label string, nv int, masked bool) {
 		next := label + "_end"
-		Label(label)
-		MOVQ(p.Offset(drC), rem)
-		SUBQ(cOff, rem)
-		var kr Op
-		if masked {
-			JLE(LabelRef(next))
-			kr = tailMask(rem)
-		} else {
-			CMPQ(rem, U32(nv*width))
-			JL(LabelRef(next))
-		}
+		kr := channelBlock(label, p, drC, cOff, rem, nv*width, masked)
 		load := func(src Mem, dst VecVirtual) {
 			if masked {
 				VMOVUPS_Z(src, kr, dst)

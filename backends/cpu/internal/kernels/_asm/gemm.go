@@ -185,6 +185,23 @@ func tailMask(rem Register) Op {
 	return k
 }
 
+// channelBlock opens a block of channels at label: rem = C − cOff (C at
+// offset offC of the arguments p), then a jump to label+"_end" unless a
+// whole block of blockBytes remains or, masked, any channel does. A masked
+// block returns the tail's opmask, an unmasked one nil.
+func channelBlock(label string, p Mem, offC int, cOff, rem Register, blockBytes int, masked bool) Op {
+	Label(label)
+	MOVQ(p.Offset(offC), rem)
+	SUBQ(cOff, rem)
+	if masked {
+		JLE(LabelRef(label + "_end"))
+		return tailMask(rem)
+	}
+	CMPQ(rem, U32(blockBytes))
+	JL(LabelRef(label + "_end"))
+	return nil
+}
+
 func lanes(zmm bool) int {
 	if zmm {
 		return 16

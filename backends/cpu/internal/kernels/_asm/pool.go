@@ -62,17 +62,7 @@ func poolKernel(name string, zmm, avg bool) {
 
 	block := func(label string, nv int, masked bool) {
 		next := label + "_end"
-		Label(label)
-		MOVQ(p.Offset(plC), rem)
-		SUBQ(cOff, rem)
-		var kr Op
-		if masked {
-			JLE(LabelRef(next))
-			kr = tailMask(rem)
-		} else {
-			CMPQ(rem, U32(nv*width))
-			JL(LabelRef(next))
-		}
+		kr := channelBlock(label, p, plC, cOff, rem, nv*width, masked)
 		acc := make([]VecVirtual, nv)
 		for v := range acc {
 			acc[v] = vec()
