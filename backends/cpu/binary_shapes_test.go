@@ -1,14 +1,12 @@
 package cpu_test
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/backplane-ml/backplane/backends/cpu"
 	"github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
 )
@@ -49,7 +47,6 @@ func TestBinaryShapes(t *testing.T) {
 		shapes{[]int{2, 1, 9}, []int{5, 1}},          // both broadcast: per-element path
 		shapes{[]int{1, 10000}, []int{1, 10000}},     // longer than one kernel call
 	)
-	ctx := context.Background()
 	paths := kernelPaths(t)
 	refRT, err := runtime.New(runtime.WithBackends("ref"))
 	require.NoError(t, err)
@@ -68,22 +65,7 @@ func TestBinaryShapes(t *testing.T) {
 			b.Output("y", b.Op(op, nil, in("a", c.a), in("b", c.b)))
 			art, err := b.Build()
 			require.NoError(t, err, name)
-			ins := []*tensor.Tensor{specialTensor(t, uint64(2*ci+1), c.a), specialTensor(t, uint64(2*ci+2), c.b)}
-			refM, err := refRT.Load(ctx, art)
-			require.NoError(t, err)
-			want, err := refM.Run(ctx, ins...)
-			require.NoError(t, err)
-			for _, be := range paths {
-				rt, err := runtime.New(runtime.UsingBackends(be))
-				require.NoError(t, err)
-				m, err := rt.Load(ctx, art)
-				require.NoError(t, err)
-				got, err := m.Run(ctx, ins...)
-				require.NoError(t, err)
-				cmp := tensor.Compare(got[0], want[0], cpu.Tolerance(tensor.Float32))
-				require.True(t, cmp.Equal, "%s on %s: %s", name, be.Kernels(), cmp)
-				require.NoError(t, rt.Close())
-			}
+			requireRefOnEveryPath(t, refRT, paths, name, art, specialTensor(t, uint64(2*ci+1), c.a), specialTensor(t, uint64(2*ci+2), c.b))
 		}
 	}
 }

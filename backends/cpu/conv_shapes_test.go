@@ -1,14 +1,12 @@
 package cpu_test
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/backplane-ml/backplane/backends/cpu"
 	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
@@ -66,7 +64,6 @@ func TestConvShapes(t *testing.T) {
 		{name: "avg3x3s2_include_pad", x: []int{1, 70, 7, 7}, op: "avg_pool", attrs: ops.Attrs{"kernel_shape": []int{3, 3}, "strides": []int{2, 2}, "pads": []int{1, 1, 1, 1}, "count_include_pad": 1}},
 		{name: "avg2x2_ceil", x: []int{2, 9, 5, 5}, op: "avg_pool", attrs: ops.Attrs{"kernel_shape": []int{2, 2}, "strides": []int{2, 2}, "ceil_mode": 1}},
 	}
-	ctx := context.Background()
 	paths := kernelPaths(t)
 	refRT, err := runtime.New(runtime.WithBackends("ref"))
 	require.NoError(t, err)
@@ -74,21 +71,7 @@ func TestConvShapes(t *testing.T) {
 	for ci, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			art, ins := c.build(t, uint64(ci))
-			refM, err := refRT.Load(ctx, art)
-			require.NoError(t, err)
-			want, err := refM.Run(ctx, ins...)
-			require.NoError(t, err)
-			for _, b := range paths {
-				rt, err := runtime.New(runtime.UsingBackends(b))
-				require.NoError(t, err)
-				m, err := rt.Load(ctx, art)
-				require.NoError(t, err)
-				got, err := m.Run(ctx, ins...)
-				require.NoError(t, err)
-				cmp := tensor.Compare(got[0], want[0], cpu.Tolerance(tensor.Float32))
-				require.True(t, cmp.Equal, "%s on %s: %s", c.name, b.Kernels(), cmp)
-				require.NoError(t, rt.Close())
-			}
+			requireRefOnEveryPath(t, refRT, paths, c.name, art, ins...)
 		})
 	}
 }

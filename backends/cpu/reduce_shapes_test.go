@@ -1,13 +1,11 @@
 package cpu_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/backplane-ml/backplane/backends/cpu"
 	"github.com/backplane-ml/backplane/ops"
 	"github.com/backplane-ml/backplane/runtime"
 	"github.com/backplane-ml/backplane/tensor"
@@ -41,7 +39,6 @@ func TestReduceShapes(t *testing.T) {
 		reduceCase{[]int{3, 0, 2}, []int{2}},        // no rows: nothing to reduce
 		reduceCase{[]int{3, 0}, []int{1}},           // empty reduction: ref
 	)
-	ctx := context.Background()
 	paths := kernelPaths(t)
 	refRT, err := runtime.New(runtime.WithBackends("ref"))
 	require.NoError(t, err)
@@ -65,22 +62,7 @@ func TestReduceShapes(t *testing.T) {
 					b.Output("y", b.Op(op, attrs, b.Input("x", tensor.Float32, dims...)))
 					art, err := b.Build()
 					require.NoError(t, err, name)
-					refM, err := refRT.Load(ctx, art)
-					require.NoError(t, err)
-					want, err := refM.Run(ctx, x)
-					require.NoError(t, err)
-					for _, be := range paths {
-						rt, err := runtime.New(runtime.UsingBackends(be))
-						require.NoError(t, err)
-						m, err := rt.Load(ctx, art)
-						require.NoError(t, err)
-						got, err := m.Run(ctx, x)
-						require.NoError(t, err)
-						require.True(t, got[0].Shape().Equal(want[0].Shape()), "%s on %s: shape %v, want %v", name, be.Kernels(), got[0].Shape(), want[0].Shape())
-						cmp := tensor.Compare(got[0], want[0], cpu.Tolerance(tensor.Float32))
-						require.True(t, cmp.Equal, "%s on %s: %s", name, be.Kernels(), cmp)
-						require.NoError(t, rt.Close())
-					}
+					requireRefOnEveryPath(t, refRT, paths, name, art, x)
 				}
 			}
 		}
