@@ -123,27 +123,6 @@ func TestGuardWrappersRejectBadArgs(t *testing.T) {
 			igemm(isa, g, f(g, 100), rowOffs(g), segOffs(g), packed(g, o), f(g, M*N), N, nil)
 		}},
 	)
-	// GemmSegments: one tile of 2 rows.
-	segGemm := func(isa *ISA, g *guardPages, segs []Segment, b *PackedB, c []float32, ldc int) {
-		if !isa.InPlace() {
-			panic("kernels: skip")
-		}
-		isa.GemmSegments(new(Scratch), segs, 2, b, c, ldc, nil, 0, b.Panels())
-	}
-	cases = append(cases,
-		badArgs{name: "GemmSegments/A short", call: func(g *guardPages, isa *ISA) {
-			segGemm(isa, g, []Segment{{A: f(g, 2*K-1), LDA: K, K: K}}, packed(g, isa), f(g, 2*N), N)
-		}},
-		badArgs{name: "GemmSegments/negative LDA", start: true, call: func(g *guardPages, isa *ISA) {
-			segGemm(isa, g, []Segment{{A: f(g, 2*K), LDA: -1, K: K}}, packed(g, isa), f(g, 2*N), N)
-		}},
-		badArgs{name: "GemmSegments/negative ldc", start: true, call: func(g *guardPages, isa *ISA) {
-			segGemm(isa, g, []Segment{{A: f(g, 2*K), LDA: K, K: K}}, packed(g, isa), f(g, 2*N), -1)
-		}},
-		badArgs{name: "GemmSegments/segment past B's K", call: func(g *guardPages, isa *ISA) {
-			segGemm(isa, g, []Segment{{A: f(g, 2*K), LDA: K, K: K}, {A: f(g, 2*3), LDA: 3, K0: K - 1, K: 3}}, packed(g, isa), f(g, 2*N), N)
-		}},
-	)
 	// Depthwise and pooling over 4 pixels × 2 taps, C channels, the input
 	// holding 3 pixels: one offset (pixel 3) one float past it.
 	const C = 17

@@ -101,67 +101,6 @@ func TestGuardGemmIndirect(t *testing.T) {
 	}
 }
 
-// TestGuardGemmSegments runs GemmSegments with each segment's A ending at
-// its last row's K-th element, against the generic kernel on the
-// concatenated A.
-func TestGuardGemmSegments(t *testing.T) {
-	r := rand.New(rand.NewPCG(33, 34))
-	for _, isa := range paths(t) {
-		if !isa.InPlace() {
-			t.Logf("kernel path %s: no in-place kernels, GemmSegments not used", isa.Name)
-			continue
-		}
-		n := 0
-		for rows := 1; rows <= isa.MR; rows++ {
-			for _, ks := range [][]int{{1}, {3, 5}, {130, 2, 17}} {
-				for _, N := range []int{1, 16, 17, 33} {
-					n++
-					K := 0
-					var segs []Segment
-					for si, k := range ks {
-						lda := k + si
-						off := si * 2
-						segs = append(segs, Segment{A: randSlice(r, off+(rows-1)*lda+k), Off: off, LDA: lda, K0: K, K: k})
-						K += k
-					}
-					bm := randSlice(r, K*N)
-					ep := makeEpilogue(r, n, rows, N)
-					if ep != nil {
-						ep.Residual, ep.LDR = randSlice(r, (rows-1)*N+N), N
-					}
-					want := im2colGemm(rows, K, N, func(i, k int) float32 {
-						for _, s := range segs {
-							if k < s.K0+s.K {
-								return s.A[s.Off+i*s.LDA+k-s.K0]
-							}
-						}
-						panic("k out of range")
-					}, bm, N, ep)
-					pb := isa.PackB(K, N, func(k, j int) float32 { return bm[k*N+j] })
-					for _, start := range placements {
-						what := fmt.Sprintf("%s GemmSegments rows=%d K=%v N=%d %s", isa.Name, rows, ks, N, placeName(start))
-						g := newGuard(t, start)
-						gsegs := make([]Segment, len(segs))
-						for i, s := range segs {
-							gsegs[i] = s
-							gsegs[i].A = guardCopy(g, s.A)
-						}
-						gb := &PackedB{K: pb.K, N: pb.N, NR: pb.NR, Data: guardCopy(g, pb.Data)}
-						c := guardCopy(g, make([]float32, rows*N))
-						if noFault(t, what, func() {
-							isa.GemmSegments(sharedScratch, gsegs, rows, gb, c, N, guardEpilogue(g, ep), 0, gb.Panels())
-						}) {
-							closeTo(t, what, want, c, float64(K+2)*2e-7)
-						}
-						g.free()
-					}
-				}
-			}
-		}
-		t.Logf("%s: %d GemmSegments cases, each in both placements", isa.Name, n)
-	}
-}
-
 // convGeom is a k×k convolution window over an H×W NHWC image with C
 // channels, stride s, padding k/2.
 type convGeom struct{ H, W, C, k, s int }

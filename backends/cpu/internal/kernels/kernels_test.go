@@ -291,34 +291,3 @@ func TestGemmPacked(t *testing.T) {
 		require.Equal(t, want, got, isa.Name)
 	}
 }
-
-// TestGemmSegments: a product split into segments read in place with
-// their own strides equals Gemm over the concatenated A.
-func TestGemmSegments(t *testing.T) {
-	r := rand.New(rand.NewPCG(9, 10))
-	for _, isa := range paths(t) {
-		if !isa.InPlace() {
-			t.Logf("%s: no in-place kernels, GemmSegments not used", isa.Name)
-			continue
-		}
-		for _, rows := range []int{1, 4, 6} {
-			N, K1, K2 := 70, 140, 200
-			a1, a2 := randSlice(r, rows*(K1+5)), randSlice(r, rows*(K2+9))
-			a := make([]float32, rows*(K1+K2)) // the concatenation, for Gemm
-			for i := 0; i < rows; i++ {
-				copy(a[i*(K1+K2):], a1[i*(K1+5):i*(K1+5)+K1])
-				copy(a[i*(K1+K2)+K1:], a2[i*(K2+9):i*(K2+9)+K2])
-			}
-			b := randSlice(r, (K1+K2)*N)
-			pb := isa.PackB(K1+K2, N, func(k, n int) float32 { return b[k*N+n] })
-			ep := &Epilogue{Bias: randSlice(r, N), Residual: randSlice(r, rows*N), LDR: N, Act: Activation{Kind: ActClip, A: -0.5, B: 0.5}}
-			want, got := make([]float32, rows*N), make([]float32, rows*N)
-			isa.Gemm(new(Scratch), a, K1+K2, pb, want, N, ep, 0, rows, 0, pb.Panels())
-			segs := []Segment{{A: a1, LDA: K1 + 5, K0: 0, K: K1}, {A: a2, LDA: K2 + 9, K0: K1, K: K2}}
-			isa.GemmSegments(new(Scratch), segs, rows, pb, got, N, ep, 0, pb.Panels())
-			for i := range want {
-				require.InDelta(t, want[i], got[i], 1e-5, "%s rows %d element %d", isa.Name, rows, i)
-			}
-		}
-	}
-}
