@@ -63,13 +63,7 @@ func (b attnB) to4D(v string, heads int) (string, error) {
 }
 
 func attnMap(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 23); err != nil {
-		return err
-	}
-	if err := c.requireInputs(3, 7); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(4); err != nil {
+	if err := c.checkNode(n, 23, 3, 7, 4); err != nil {
 		return err
 	}
 	qT := c.typeOf(c.in(0))

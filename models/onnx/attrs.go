@@ -136,6 +136,19 @@ func (c *converter) requireInputs(min, max int) error {
 	return nil
 }
 
+// checkNode makes the checks most mappers start with: the op exists in the
+// model's opset (it was introduced in since), the node has minIn to maxIn
+// inputs (the first minIn given) and at most maxOut outputs.
+func (c *converter) checkNode(n *onnxpb.Node, since int64, minIn, maxIn, maxOut int) error {
+	if err := elemSince(c, n, since); err != nil {
+		return err
+	}
+	if err := c.requireInputs(minIn, maxIn); err != nil {
+		return err
+	}
+	return c.requireOutputs(maxOut)
+}
+
 // requireOutputs checks that the node has at least one output and that
 // optional outputs beyond max are unused.
 func (c *converter) requireOutputs(max int) error {

@@ -14,13 +14,7 @@ import (
 func init() { register("Col2Im", col2imMap) }
 
 func col2imMap(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 18); err != nil {
-		return err
-	}
-	if err := c.requireInputs(3, 3); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 18, 3, 3, 1); err != nil {
 		return err
 	}
 	img, err := c.constInts(1)

@@ -81,13 +81,7 @@ const cmpRangeMax = foldLimit
 // cmpRange folds Range: its output length depends on the values of all
 // three inputs, so they must be known at import time.
 func cmpRange(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 11); err != nil {
-		return err
-	}
-	if err := c.requireInputs(3, 3); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 11, 3, 3, 1); err != nil {
 		return err
 	}
 	var vals [3]*tensor.Tensor
@@ -422,13 +416,7 @@ func cmpSwish(c *converter, n *onnxpb.Node) error {
 
 // cmpSwiGLU is swish(a, alpha)·b (opset 28; alpha default 1).
 func cmpSwiGLU(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 28); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 2); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 28, 2, 2, 1); err != nil {
 		return err
 	}
 	alpha, err := c.attrFloat("alpha", 1)
@@ -460,13 +448,7 @@ func cmpSwiGLU(c *converter, n *onnxpb.Node) error {
 // cmpTrilu keeps the upper (j − i >= k) or lower (j − i <= k) triangle of
 // the last two axes, zeroing the rest, through a constant mask.
 func cmpTrilu(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 14); err != nil {
-		return err
-	}
-	if err := c.requireInputs(1, 2); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 14, 1, 2, 1); err != nil {
 		return err
 	}
 	upper, err := shapeFlag(c, "upper", 1)
@@ -521,13 +503,7 @@ func cmpTrilu(c *converter, n *onnxpb.Node) error {
 // from depth) with 0…depth−1 laid along the new axis, then picks values[1]
 // (on) or values[0] (off). depth must be known at import time.
 func cmpOneHot(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 9); err != nil {
-		return err
-	}
-	if err := c.requireInputs(3, 3); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 9, 3, 3, 1); err != nil {
 		return err
 	}
 	dt, ok := c.constant(c.in(1))

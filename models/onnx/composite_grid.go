@@ -18,13 +18,7 @@ func init() {
 // with coordinates from −1 to 1 at the pixel centres (align_corners) or
 // edges.
 func cmpAffineGrid(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 20); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 2); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 20, 2, 2, 1); err != nil {
 		return err
 	}
 	align, err := shapeFlag(c, "align_corners", 0)
@@ -96,13 +90,7 @@ func cmpAffineGrid(c *converter, n *onnxpb.Node) error {
 // batch entry b along time_axis with gather_elements: index t maps to
 // len−1−t below len, to itself from len on.
 func cmpReverseSequence(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 10); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 2); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 10, 2, 2, 1); err != nil {
 		return err
 	}
 	timeAxis, err := c.attrInt("time_axis", 0)

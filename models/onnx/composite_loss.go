@@ -18,26 +18,14 @@ func init() {
 }
 
 func cmpNLL(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 12); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 3); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 12, 2, 3, 1); err != nil {
 		return err
 	}
 	return cmpNLLFrom(c, c.in(0), c.in(1), c.in(2), c.out(0))
 }
 
 func cmpSCE(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 12); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 3); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(2); err != nil {
+	if err := c.checkNode(n, 12, 2, 3, 2); err != nil {
 		return err
 	}
 	logProb := c.out(1)

@@ -61,13 +61,7 @@ func cmpOutputDType(c *converter, name string, def tensor.DType) (tensor.DType, 
 // [0, size), with D = size (periodic, the default) or size − 1.
 func cmpWindow(w func(float64) float64) mapper {
 	return func(c *converter, n *onnxpb.Node) error {
-		if err := elemSince(c, n, 17); err != nil {
-			return err
-		}
-		if err := c.requireInputs(1, 1); err != nil {
-			return err
-		}
-		if err := c.requireOutputs(1); err != nil {
+		if err := c.checkNode(n, 17, 1, 1, 1); err != nil {
 			return err
 		}
 		size, err := c.constInts(0)
@@ -270,13 +264,7 @@ func cmpLpPool(c *converter, n *onnxpb.Node) error {
 // or pads with zeros (the extra element added at the end) each listed
 // axis to the constant target shape.
 func cmpCenterCropPad(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 18); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 2); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 18, 2, 2, 1); err != nil {
 		return err
 	}
 	target, err := c.constInts(1)

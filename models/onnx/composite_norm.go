@@ -148,13 +148,7 @@ func cmpLayerNormStats(c *converter) error {
 // N×G×(C/G·D…), standardized per group, then scaled and shifted per channel
 // (opset 21; opset 18's per-group scale and bias are repeated per channel).
 func cmpGroupNorm(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 18); err != nil {
-		return err
-	}
-	if err := c.requireInputs(3, 3); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 18, 3, 3, 1); err != nil {
 		return err
 	}
 	groups, err := c.attrInt("num_groups", 0)
@@ -243,13 +237,7 @@ func cmpGroupNorm(c *converter, n *onnxpb.Node) error {
 // cmpRMSNorm maps RMSNormalization: x / sqrt(mean(x²) + eps) · scale over
 // the axes from axis on, computed in the stash type.
 func cmpRMSNorm(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 23); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 2); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 23, 2, 2, 1); err != nil {
 		return err
 	}
 	stash, err := cmpStash(c)

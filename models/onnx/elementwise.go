@@ -49,13 +49,7 @@ func elemSince(c *converter, n *onnxpb.Node, since int64) error {
 // legacy broadcasting.
 func elemBinary(op string, since int64) mapper {
 	return func(c *converter, n *onnxpb.Node) error {
-		if err := elemSince(c, n, since); err != nil {
-			return err
-		}
-		if err := c.requireInputs(2, 2); err != nil {
-			return err
-		}
-		if err := c.requireOutputs(1); err != nil {
+		if err := c.checkNode(n, since, 2, 2, 1); err != nil {
 			return err
 		}
 		b, err := elemLegacyOperand(c)
@@ -239,13 +233,7 @@ func elemMean(c *converter, n *onnxpb.Node) error {
 
 // elemWhere maps Where (opset 9 on).
 func elemWhere(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 9); err != nil {
-		return err
-	}
-	if err := c.requireInputs(3, 3); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 9, 3, 3, 1); err != nil {
 		return err
 	}
 	return c.emit("where", nil, []string{c.in(0), c.in(1), c.in(2)}, c.out(0))

@@ -81,13 +81,7 @@ func (b *gsB) cubic(t string) string {
 }
 
 func gsMap(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 16); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 2); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 16, 2, 2, 1); err != nil {
 		return err
 	}
 	mode, err := c.attrString("mode", "linear")

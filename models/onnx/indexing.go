@@ -70,13 +70,7 @@ func ixCumulative(op string, since int64) mapper {
 }
 
 func ixCum(c *converter, n *onnxpb.Node, op string, since int64) error {
-	if err := elemSince(c, n, since); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 2); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, since, 2, 2, 1); err != nil {
 		return err
 	}
 	axis, err := c.constInts(1)

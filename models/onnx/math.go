@@ -26,13 +26,7 @@ func init() {
 		register(onnxOp, elemBinary(op, 18))
 	}
 	register("BitShift", func(c *converter, n *onnxpb.Node) error {
-		if err := elemSince(c, n, 11); err != nil {
-			return err
-		}
-		if err := c.requireInputs(2, 2); err != nil {
-			return err
-		}
-		if err := c.requireOutputs(1); err != nil {
+		if err := c.checkNode(n, 11, 2, 2, 1); err != nil {
 			return err
 		}
 		dir, err := c.attrString("direction", "")

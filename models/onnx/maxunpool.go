@@ -15,13 +15,7 @@ import (
 func init() { register("MaxUnpool", maxUnpoolMap) }
 
 func maxUnpoolMap(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 9); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 3); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 9, 2, 3, 1); err != nil {
 		return err
 	}
 	x := c.typeOf(c.in(0))

@@ -140,13 +140,7 @@ func qDequantizeValue(c *converter, x, scale, zp string, axis, block int) (strin
 }
 
 func qDequantize(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 10); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 3); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 10, 2, 3, 1); err != nil {
 		return err
 	}
 	axis, block, err := qAxisBlock(c)
@@ -211,13 +205,7 @@ func qRequantize(c *converter, v, zp string, d tensor.DType) (string, error) {
 }
 
 func qQuantize(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 10); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 3); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 10, 2, 3, 1); err != nil {
 		return err
 	}
 	axis, block, err := qAxisBlock(c)
@@ -281,13 +269,7 @@ func qQuantize(c *converter, n *onnxpb.Node) error {
 // max x)] onto uint8 with scale = range/255 and zero point
 // saturate(round(−min/scale)).
 func qDynamic(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 11); err != nil {
-		return err
-	}
-	if err := c.requireInputs(1, 1); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(3); err != nil {
+	if err := c.checkNode(n, 11, 1, 1, 3); err != nil {
 		return err
 	}
 	x, err := cmpCast(c, c.in(0), tensor.Float32)
@@ -410,13 +392,7 @@ func qIntMatMul(c *converter, a, azp, b, bzp string) (string, error) {
 }
 
 func qMatMulInteger(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 10); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 4); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 10, 2, 4, 1); err != nil {
 		return err
 	}
 	y, err := qIntMatMul(c, c.in(0), c.in(2), c.in(1), c.in(3))
@@ -445,13 +421,7 @@ func qIntConv(c *converter, x, xzp, w, wzp string) (string, error) {
 }
 
 func qConvInteger(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 10); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 4); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 10, 2, 4, 1); err != nil {
 		return err
 	}
 	y, err := qIntConv(c, c.in(0), c.in(2), c.in(1), c.in(3))
@@ -498,13 +468,7 @@ func qScaleRatio(c *converter, as, bs, ys string, like valType, bAxis int) (stri
 }
 
 func qLinearMatMul(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 10); err != nil {
-		return err
-	}
-	if err := c.requireInputs(8, 8); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 10, 8, 8, 1); err != nil {
 		return err
 	}
 	acc, err := qIntMatMul(c, c.in(0), c.in(2), c.in(3), c.in(5))
@@ -544,13 +508,7 @@ func qLinearMatMul(c *converter, n *onnxpb.Node) error {
 }
 
 func qLinearConv(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 10); err != nil {
-		return err
-	}
-	if err := c.requireInputs(8, 9); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 10, 8, 9, 1); err != nil {
 		return err
 	}
 	acc, err := qIntConv(c, c.in(0), c.in(2), c.in(3), c.in(5))

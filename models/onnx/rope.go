@@ -11,13 +11,7 @@ import (
 // cos and sin caches (indexed by position_ids when given), and the rest of
 // the head passes through.
 func ropeMap(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 23); err != nil {
-		return err
-	}
-	if err := c.requireInputs(3, 4); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 23, 3, 4, 1); err != nil {
 		return err
 	}
 	interleaved, err := shapeFlag(c, "interleaved", 0)

@@ -17,13 +17,7 @@ import (
 func init() { register("STFT", stftMap) }
 
 func stftMap(c *converter, n *onnxpb.Node) error {
-	if err := elemSince(c, n, 17); err != nil {
-		return err
-	}
-	if err := c.requireInputs(2, 4); err != nil {
-		return err
-	}
-	if err := c.requireOutputs(1); err != nil {
+	if err := c.checkNode(n, 17, 2, 4, 1); err != nil {
 		return err
 	}
 	x := c.typeOf(c.in(0))
